@@ -1,0 +1,23 @@
+//! tierdesk domain: the types and rules of tiered service management.
+//!
+//! No I/O, no async, no clock: every function that depends on time takes `now`.
+//! The storage, application and HTTP layers build on these types.
+
+pub mod duration;
+pub mod error;
+pub mod event;
+pub mod org;
+pub mod routing;
+pub mod sla;
+pub mod status;
+pub mod ticket;
+
+pub use error::DomainError;
+pub use event::{EventKind, NewEvent};
+pub use org::{Role, Roles, Tier};
+pub use sla::{Clock, ClockKind, ClockState, SlaTargets};
+pub use status::{PendingReason, Status};
+pub use ticket::{Channel, Kind, Priority, Ticket, TicketKey};
+
+/// Timestamps everywhere are UTC.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;
