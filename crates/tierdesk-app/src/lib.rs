@@ -1,1 +1,53 @@
-//! placeholder
+//! tierdesk application services: the use cases, with authorisation, on top of the domain and
+//! the store. Both the HTTP layer and the CLI call these; neither talks to the store directly
+//! for business operations.
+
+pub mod articles;
+pub mod auth;
+pub mod clock;
+pub mod demo;
+mod error;
+pub mod org;
+pub mod principal;
+pub mod tickets;
+pub mod view;
+
+use std::sync::Arc;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::AppError;
+pub use principal::Principal;
+pub use tierdesk_store::{DatabaseUrl, Store, StoreError};
+
+/// The application: the store and the clock every service reads `now` from.
+#[derive(Clone)]
+pub struct App {
+    /// The store.
+    pub store: Arc<Store>,
+    /// The one source of `now`.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl App {
+    /// Wraps an opened store.
+    pub fn new(store: Store, clock: Arc<dyn Clock>) -> App {
+        App {
+            store: Arc::new(store),
+            clock,
+        }
+    }
+
+    /// Opens the database at `url`, applies migrations and makes sure the default tiers exist.
+    pub fn open(url: &DatabaseUrl, clock: Arc<dyn Clock>) -> Result<App, AppError> {
+        let store = Store::open(url)?;
+        store.migrate(clock.now())?;
+        let app = App::new(store, clock);
+        org::ensure_default_tiers(&app)?;
+        Ok(app)
+    }
+
+    /// `now` from the clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}

@@ -1,0 +1,141 @@
+//! Knowledge articles as plain records, and simple keyword suggestions for new tickets.
+//! (Ranked, typo-tolerant search arrives with the knowledge-base issue.)
+
+use serde::Deserialize;
+use tierdesk_store::{ArticleRecord, NewArticle};
+
+use crate::view::Suggestion;
+use crate::{App, AppError, Principal};
+
+/// Article kinds of SPEC §5.
+pub const KINDS: [&str; 5] = ["sop", "howto", "faq", "known_error", "postmortem"];
+
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() > 2)
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Scores an article against ticket text: shared words, title counting double.
+pub fn score(article: &ArticleRecord, text: &str) -> f64 {
+    let query = words(text);
+    if query.is_empty() {
+        return 0.0;
+    }
+    let title = words(&article.title);
+    let keywords = words(&article.keywords);
+    let mut total = 0.0;
+    for w in &query {
+        if title.contains(w) {
+            total += 2.0;
+        }
+        if keywords.contains(w) {
+            total += 1.0;
+        }
+    }
+    total / query.len() as f64
+}
+
+/// The best three articles the caller may read for a ticket text.
+pub fn suggest(app: &App, p: &Principal, text: &str) -> Result<Vec<Suggestion>, AppError> {
+    let articles = app.store.read(|r| r.list_articles(!p.is_agent()))?;
+    let mut scored: Vec<Suggestion> = articles
+        .iter()
+        .filter(|a| a.status == "published")
+        .map(|a| Suggestion {
+            id: a.id,
+            title: a.title.clone(),
+            kind: a.kind.clone(),
+            score: (score(a, text) * 1000.0).round() / 1000.0,
+        })
+        .filter(|s| s.score > 0.0)
+        .collect();
+    scored.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
+    scored.truncate(3);
+    Ok(scored)
+}
+
+/// Articles the caller may read: requesters only published public ones.
+pub fn list(app: &App, p: &Principal) -> Result<Vec<ArticleRecord>, AppError> {
+    Ok(app.store.read(|r| r.list_articles(!p.is_agent()))?)
+}
+
+/// One article; hidden ones answer like missing ones.
+pub fn get(app: &App, p: &Principal, id: i64) -> Result<ArticleRecord, AppError> {
+    app.store
+        .read(|r| r.article_by_id(id))?
+        .filter(|a| p.is_agent() || (a.audience == "public" && a.status == "published"))
+        .ok_or_else(|| AppError::NotFound(format!("article {id}")))
+}
+
+/// `POST /articles` body.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArticleInput {
+    /// `sop`, `howto`, `faq`, `known_error`, `postmortem`.
+    pub kind: Option<String>,
+    /// Title.
+    pub title: Option<String>,
+    /// Markdown body.
+    pub body: Option<String>,
+    /// Symptoms and keywords.
+    pub keywords: Option<String>,
+    /// `public` or `internal` (default internal).
+    pub audience: Option<String>,
+    /// `draft`, `review`, `published` (default) or `retired`.
+    pub status: Option<String>,
+    /// Service name.
+    pub service: Option<String>,
+    /// Category name.
+    pub category: Option<String>,
+}
+
+/// Creates an article (agents only).
+pub fn create(app: &App, p: &Principal, input: ArticleInput) -> Result<ArticleRecord, AppError> {
+    p.require_agent()?;
+    let kind = input.kind.unwrap_or_else(|| "sop".into());
+    if !KINDS.contains(&kind.as_str()) {
+        return Err(AppError::invalid("kind", format!("one of: {}", KINDS.join(", "))));
+    }
+    let title = tierdesk_domain::ticket::check_title(input.title.as_deref().unwrap_or(""))
+        .map_err(|_| AppError::invalid("title", "is required, at most 300 characters"))?;
+    let audience = input.audience.unwrap_or_else(|| "internal".into());
+    if !["public", "internal"].contains(&audience.as_str()) {
+        return Err(AppError::invalid("audience", "one of: public, internal"));
+    }
+    let status = input.status.unwrap_or_else(|| "published".into());
+    if !["draft", "review", "published", "retired"].contains(&status.as_str()) {
+        return Err(AppError::invalid("status", "one of: draft, review, published, retired"));
+    }
+    let (service, category) = (input.service, input.category);
+    let new_body = input.body.unwrap_or_default();
+    let keywords = input.keywords.unwrap_or_default();
+    let owner = p.id;
+    let now = app.now();
+    app.store.write(move |r| {
+        let service_id = match service {
+            Some(s) => Some(r.service_by_name(&s)?.ok_or_else(|| AppError::invalid("service", format!("unknown service '{s}'")))?.id),
+            None => None,
+        };
+        let category_id = match category {
+            Some(c) => Some(r.category_by_name(&c)?.ok_or_else(|| AppError::invalid("category", format!("unknown category '{c}'")))?.id),
+            None => None,
+        };
+        let id = r.insert_article(
+            &NewArticle {
+                kind,
+                title,
+                body: new_body,
+                keywords,
+                audience,
+                status,
+                service_id,
+                category_id,
+                owner_id: Some(owner),
+            },
+            now,
+        )?;
+        r.article_by_id(id)?.ok_or_else(|| AppError::NotFound(format!("article {id}")))
+    })
+}
