@@ -1,1 +1,81 @@
-//! placeholder
+//! tierdesk HTTP API (SPEC §11–§12): the router, the auth extractor, problem+json errors and
+//! the OpenAPI document generated from the handlers.
+
+mod extract;
+mod problem;
+mod routes;
+
+use std::future::Future;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use tierdesk_app::App;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+pub use problem::ApiError;
+
+/// Largest request body accepted; larger ones get 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    /// The application services.
+    pub app: App,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "tierdesk API", description = "Tiered service management: tickets, L1→L2→L3 escalation, SLA clocks."),
+    components(schemas(problem::Problem, problem::FieldError)),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        doc.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new())]);
+    }
+}
+
+/// The router and the OpenAPI document built from the same route table.
+pub fn router_and_openapi(app: App) -> (Router, utoipa::openapi::OpenApi) {
+    let (router, doc) = routes::table(OpenApiRouter::with_openapi(ApiDoc::openapi())).split_for_parts();
+    let doc_json = doc.clone();
+    let router = router
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(move || {
+                let doc = doc_json.clone();
+                async move { axum::Json(doc) }
+            }),
+        )
+        .fallback(routes::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CatchPanicLayer::custom(problem::panic_response))
+        .layer(TraceLayer::new_for_http())
+        .with_state(AppState { app });
+    (router, doc)
+}
+
+/// The router.
+pub fn router(app: App) -> Router {
+    router_and_openapi(app).0
+}
+
+/// Serves until `shutdown` completes, then drains in-flight requests.
+pub async fn serve(listener: TcpListener, app: App, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await
+}

@@ -1,0 +1,66 @@
+//! The URL map: every route, in one table, registered with its OpenAPI description.
+
+mod articles;
+mod org;
+mod system;
+mod tickets;
+
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::problem::ApiError;
+
+/// Registers every route (the OpenAPI document is built from the same calls).
+pub fn table(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    r.routes(routes!(system::healthz))
+        .routes(routes!(system::readyz))
+        .routes(routes!(system::login))
+        .routes(routes!(system::me))
+        .routes(routes!(tickets::create, tickets::list))
+        .routes(routes!(tickets::counts))
+        .routes(routes!(tickets::get))
+        .routes(routes!(tickets::timeline))
+        .routes(routes!(tickets::comment))
+        .routes(routes!(tickets::assign))
+        .routes(routes!(tickets::transition))
+        .routes(routes!(tickets::escalate))
+        .routes(routes!(tickets::hand_back))
+        .routes(routes!(tickets::resolve))
+        .routes(routes!(tickets::priority))
+        .routes(routes!(org::list_tiers))
+        .routes(routes!(org::put_tier))
+        .routes(routes!(org::list_teams, org::create_team))
+        .routes(routes!(org::get_team, org::update_team))
+        .routes(routes!(org::list_users, org::create_user))
+        .routes(routes!(org::get_user, org::update_user))
+        .routes(routes!(org::list_services, org::create_service))
+        .routes(routes!(org::get_service, org::update_service))
+        .routes(routes!(org::list_categories, org::create_category))
+        .routes(routes!(org::update_category))
+        .routes(routes!(articles::list, articles::create))
+        .routes(routes!(articles::get))
+}
+
+/// Unknown paths: a problem+json 404.
+pub async fn not_found(uri: Uri) -> Response {
+    ApiError::App(tierdesk_app::AppError::NotFound(format!("route {}", uri.path()))).into_response()
+}
+
+/// Parses a numeric id from a path; anything else is simply not found.
+fn parse_id(what: &str, text: &str) -> Result<i64, ApiError> {
+    text.parse::<i64>()
+        .map_err(|_| ApiError::App(tierdesk_app::AppError::NotFound(format!("{what} {text}"))))
+}
+
+/// `200 OK` with a JSON body.
+fn ok<T: serde::Serialize>(v: T) -> Response {
+    (StatusCode::OK, axum::Json(v)).into_response()
+}
+
+/// `201 Created` with a JSON body.
+fn created<T: serde::Serialize>(v: T) -> Response {
+    (StatusCode::CREATED, axum::Json(v)).into_response()
+}

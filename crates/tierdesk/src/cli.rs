@@ -1,0 +1,428 @@
+//! Command-line definitions (`tierdesk <noun> <verb>`) and their implementations.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use tierdesk_app::tickets::{self, CreateTicket, ListQuery, Ref, ResolveInput, TierMoveInput};
+use tierdesk_app::{App, AppError, DatabaseUrl, Principal, SystemClock, auth, demo};
+use tierdesk_domain::{Role, Roles};
+
+use crate::config;
+use crate::output::print;
+
+/// tierdesk: tiered service management (L1 service desk → L2 operations → L3 engineering).
+#[derive(Debug, Parser)]
+#[command(version, about, after_help = "Examples:\n  tierdesk serve --demo\n  tierdesk token create --user alice --role requester\n  tierdesk ticket create --as dana --title 'VPN down' --impact 2 --urgency 1\n  tierdesk ticket escalate INC-3 --as dana --note 'L1 steps done'")]
+pub struct Cli {
+    /// Database: sqlite://PATH (default ./tierdesk.db) or postgres://USER@HOST/DB.
+    #[arg(long, global = true, env = "TIERDESK_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Configuration file.
+    #[arg(long, global = true, env = "TIERDESK_CONFIG")]
+    config: Option<PathBuf>,
+    /// Machine-readable output.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP server.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "TIERDESK_LISTEN")]
+        listen: Option<String>,
+        /// Load the demo organisation first when the database is empty.
+        #[arg(long)]
+        demo: bool,
+        /// Log as JSON lines.
+        #[arg(long, env = "TIERDESK_LOG_JSON")]
+        log_json: bool,
+    },
+    /// Apply database migrations.
+    Migrate,
+    /// Load the demo organisation into an empty database and print demo tokens.
+    Demo,
+    /// API tokens.
+    Token {
+        #[command(subcommand)]
+        verb: TokenVerb,
+    },
+    /// Users.
+    User {
+        #[command(subcommand)]
+        verb: UserVerb,
+    },
+    /// Tickets.
+    Ticket {
+        #[command(subcommand)]
+        verb: TicketVerb,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenVerb {
+    /// Create a token for a user (created with ROLE when missing); prints only the token.
+    Create {
+        /// User login name.
+        #[arg(long)]
+        user: String,
+        /// Role for a new user, or added to an existing one.
+        #[arg(long)]
+        role: Option<String>,
+        /// Label stored with the token.
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserVerb {
+    /// Add a user.
+    Add {
+        /// Login name.
+        name: String,
+        /// Roles, comma-separated: requester, agent, lead, approver, admin.
+        #[arg(long, default_value = "requester")]
+        roles: String,
+        /// Email.
+        #[arg(long)]
+        email: Option<String>,
+        /// Display name.
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+struct Actor {
+    /// Act as this user (login name).
+    #[arg(long = "as", env = "TIERDESK_USER", default_value = "admin")]
+    user: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum TicketVerb {
+    /// Create a ticket.
+    Create {
+        #[command(flatten)]
+        actor: Actor,
+        /// Title.
+        #[arg(long)]
+        title: String,
+        /// Description.
+        #[arg(long)]
+        description: Option<String>,
+        /// incident or request.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Impact 1 (high) – 3 (low).
+        #[arg(long)]
+        impact: Option<i64>,
+        /// Urgency 1 (high) – 3 (low).
+        #[arg(long)]
+        urgency: Option<i64>,
+        /// Service name.
+        #[arg(long)]
+        service: Option<String>,
+        /// Category name.
+        #[arg(long)]
+        category: Option<String>,
+        /// Requester (agents only).
+        #[arg(long)]
+        requester: Option<String>,
+    },
+    /// List tickets.
+    List {
+        #[command(flatten)]
+        actor: Actor,
+        /// Status, or "open".
+        #[arg(long)]
+        status: Option<String>,
+        /// Tier (L1, L2, L3).
+        #[arg(long)]
+        tier: Option<String>,
+        /// Team name.
+        #[arg(long)]
+        team: Option<String>,
+        /// Sort: created or sla_due.
+        #[arg(long)]
+        sort: Option<String>,
+        /// Page size.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Show a ticket and its timeline.
+    Show {
+        #[command(flatten)]
+        actor: Actor,
+        /// Ticket key.
+        key: String,
+    },
+    /// Escalate to the next tier (or --to-tier) with a note.
+    Escalate {
+        #[command(flatten)]
+        actor: Actor,
+        /// Ticket key.
+        key: String,
+        /// What was tried.
+        #[arg(long)]
+        note: String,
+        /// Target tier.
+        #[arg(long)]
+        to_tier: Option<String>,
+        /// Target team.
+        #[arg(long)]
+        team: Option<String>,
+    },
+    /// Resolve with a code and note.
+    Resolve {
+        #[command(flatten)]
+        actor: Actor,
+        /// Ticket key.
+        key: String,
+        /// Resolution code (fixed, workaround, no_fault, …).
+        #[arg(long)]
+        code: String,
+        /// What fixed it.
+        #[arg(long)]
+        note: String,
+    },
+}
+
+struct Ctx {
+    db: DatabaseUrl,
+    listen: String,
+    log_json: bool,
+    json: bool,
+}
+
+fn context(cli: &Cli) -> anyhow::Result<Ctx> {
+    let (path, explicit) = match &cli.config {
+        Some(p) => (p.clone(), true),
+        None => (PathBuf::from("tierdesk.toml"), false),
+    };
+    let file = config::load(&path, explicit)?;
+    let url = cli
+        .database_url
+        .clone()
+        .or(file.database_url)
+        .unwrap_or_else(|| config::DEFAULT_DATABASE_URL.to_owned());
+    let db = DatabaseUrl::parse(&url).map_err(AppError::from)?;
+    Ok(Ctx {
+        db,
+        listen: file.listen.unwrap_or_else(|| config::DEFAULT_LISTEN.to_owned()),
+        log_json: file.log_format.as_deref() == Some("json"),
+        json: cli.json,
+    })
+}
+
+fn open(ctx: &Ctx) -> anyhow::Result<App> {
+    Ok(App::open(&ctx.db, Arc::new(SystemClock))?)
+}
+
+fn actor(app: &App, a: &Actor) -> anyhow::Result<Principal> {
+    let user = app
+        .store
+        .read(|r| r.user_by_name(&a.user))
+        .map_err(AppError::from)?
+        .ok_or_else(|| AppError::NotFound(format!("user '{}' (give --as NAME or add it with 'tierdesk user add')", a.user)))?;
+    Ok(Principal::from(user))
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut ctx = context(&cli)?;
+    match cli.command {
+        Command::Serve { listen, demo, log_json } => {
+            if let Some(l) = listen {
+                ctx.listen = l;
+            }
+            ctx.log_json |= log_json;
+            serve(&ctx, demo)
+        }
+        Command::Migrate => {
+            let app = open(&ctx)?;
+            let applied = app.store.migrate(app.now()).map_err(AppError::from)?;
+            print(ctx.json, &serde_json::json!({ "backend": app.store.backend_name(), "schema": "up to date" }), || {
+                format!("{}: schema up to date {}", app.store.backend_name(), if applied.is_empty() { "" } else { "(migrated)" })
+            });
+            Ok(())
+        }
+        Command::Demo => {
+            let app = open(&ctx)?;
+            let summary = demo::load(&app)?;
+            print_demo(&ctx, &summary);
+            Ok(())
+        }
+        Command::Token { verb: TokenVerb::Create { user, role, label } } => {
+            let app = open(&ctx)?;
+            let role = role.as_deref().map(|r| Role::parse("role", r)).transpose().map_err(AppError::from)?;
+            let token = auth::create_token(&app, &user, role, &label)?;
+            println!("{token}");
+            Ok(())
+        }
+        Command::User { verb: UserVerb::Add { name, roles, email, display_name, password_stdin } } => {
+            let app = open(&ctx)?;
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line).context("reading the password from stdin")?;
+                Some(line.trim_end_matches(['\r', '\n']).to_owned())
+            } else {
+                None
+            };
+            let roles = Roles::parse("roles", &roles).map_err(AppError::from)?;
+            let user = auth::add_user(&app, auth::AddUser { name, display_name, email, roles, password })?;
+            print(ctx.json, &user, || format!("added user {} (id {}, roles {})", user.name, user.id, user.roles.to_list()));
+            Ok(())
+        }
+        Command::Ticket { verb } => ticket(&ctx, verb),
+    }
+}
+
+fn print_demo(ctx: &Ctx, summary: &demo::DemoSummary) {
+    let tokens: Vec<_> = summary
+        .tokens
+        .iter()
+        .map(|(u, r, t)| serde_json::json!({ "user": u, "roles": r, "token": t }))
+        .collect();
+    print(ctx.json, &serde_json::json!({ "tokens": tokens, "tickets": summary.tickets }), || {
+        let mut out = String::from("Loaded the demo organisation. Demo tokens (one per user):\n");
+        for (u, r, t) in &summary.tokens {
+            out.push_str(&format!("  {u:<7} {r:<16} {t}\n"));
+        }
+        out.push_str(&format!("Sample tickets: {}", summary.tickets.join(", ")));
+        out
+    });
+}
+
+fn ticket(ctx: &Ctx, verb: TicketVerb) -> anyhow::Result<()> {
+    let app = open(ctx)?;
+    let show = |v: &tierdesk_app::view::TicketView| {
+        print(ctx.json, v, || {
+            format!(
+                "{} [{} {} {}] {} — team {}, assignee {}, response due {}",
+                v.key,
+                v.priority,
+                v.tier,
+                v.status,
+                v.title,
+                v.team.as_deref().unwrap_or("-"),
+                v.assignee.as_deref().unwrap_or("-"),
+                v.sla.response_due.map_or("-".into(), |d| d.to_rfc3339())
+            )
+        })
+    };
+    match verb {
+        TicketVerb::Create { actor: a, title, description, kind, impact, urgency, service, category, requester } => {
+            let p = actor(&app, &a)?;
+            let input = CreateTicket {
+                title: Some(title),
+                description,
+                requester,
+                kind,
+                impact,
+                urgency,
+                category,
+                service,
+                channel: None,
+                tags: None,
+            };
+            let created = tickets::create(&app, &p, input, None)?;
+            let v = tickets::get(&app, &p, &created.key)?;
+            show(&v);
+        }
+        TicketVerb::List { actor: a, status, tier, team, sort, limit } => {
+            let p = actor(&app, &a)?;
+            let q = ListQuery { status, tier, team, sort, limit: Some(limit), ..ListQuery::default() };
+            let page = tickets::list(&app, &p, &q)?;
+            if ctx.json {
+                print(true, &page, String::new);
+            } else {
+                for v in &page.items {
+                    show(v);
+                }
+            }
+        }
+        TicketVerb::Show { actor: a, key } => {
+            let p = actor(&app, &a)?;
+            let v = tickets::get(&app, &p, &key)?;
+            let timeline = tickets::timeline(&app, &p, &key)?;
+            if ctx.json {
+                print(true, &serde_json::json!({ "ticket": v, "timeline": timeline }), String::new);
+            } else {
+                show(&v);
+                for e in &timeline {
+                    println!("  {} {:<8} {}", e.at.to_rfc3339(), e.actor, e.kind);
+                }
+            }
+        }
+        TicketVerb::Escalate { actor: a, key, note, to_tier, team } => {
+            let p = actor(&app, &a)?;
+            let input = TierMoveInput { note: Some(note), to_tier, team: team.map(Ref::Name), articles: None };
+            show(&tickets::move_tier(&app, &p, &key, input, true, None)?);
+        }
+        TicketVerb::Resolve { actor: a, key, code, note } => {
+            let p = actor(&app, &a)?;
+            let input = ResolveInput { code: Some(code), note: Some(note), article_id: None };
+            show(&tickets::resolve(&app, &p, &key, input, None)?);
+        }
+    }
+    Ok(())
+}
+
+fn serve(ctx: &Ctx, demo_data: bool) -> anyhow::Result<()> {
+    init_logging(ctx.log_json);
+    let app = open(ctx)?;
+    if demo_data && tierdesk_app::org::list_teams(&app)?.is_empty() {
+        let summary = demo::load(&app)?;
+        print_demo(ctx, &summary);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&ctx.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", ctx.listen))?;
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, backend = app.store.backend_name(), database = ?ctx.db, "tierdesk listening");
+        eprintln!("tierdesk listening on http://{addr} ({} database)", app.store.backend_name());
+        tierdesk_http::serve(listener, app, shutdown_signal()).await?;
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TIERDESK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        let _ = builder.json().try_init();
+    } else {
+        let _ = builder.try_init();
+    }
+}

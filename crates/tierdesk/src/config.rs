@@ -1,0 +1,34 @@
+//! Configuration: `tierdesk.toml`, overridden by `TIERDESK_*` environment variables and flags.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+/// The file's contents; every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// `sqlite://path` or `postgres://…`.
+    pub database_url: Option<String>,
+    /// Listen address for `serve`.
+    pub listen: Option<String>,
+    /// `text` or `json`.
+    pub log_format: Option<String>,
+}
+
+/// Reads `path` when it exists; a missing default file is not an error.
+pub fn load(path: &Path, explicit: bool) -> anyhow::Result<FileConfig> {
+    if !path.exists() {
+        if explicit {
+            anyhow::bail!("config file {} does not exist", path.display());
+        }
+        return Ok(FileConfig::default());
+    }
+    let text = std::fs::read_to_string(path)?;
+    toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// Defaults when nothing else sets a value.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./tierdesk.db";
+/// Default listen address.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
