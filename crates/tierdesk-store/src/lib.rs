@@ -10,6 +10,7 @@ mod migrate;
 mod postgres;
 mod repo;
 mod sqlite;
+pub mod testing;
 mod value;
 
 use std::path::PathBuf;

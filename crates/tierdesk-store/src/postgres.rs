@@ -121,6 +121,15 @@ impl PgBackend {
     }
 }
 
+impl Drop for PgBackend {
+    /// Closing a synchronous client blocks on its own runtime, which must not happen on an
+    /// async worker thread; close the pooled clients on a plain thread.
+    fn drop(&mut self) {
+        let idle = self.idle.lock().map(|mut g| std::mem::take(&mut g.0)).unwrap_or_default();
+        let _ = std::thread::spawn(move || drop(idle)).join();
+    }
+}
+
 impl PgConn {
     fn statement(&mut self, sql: &str) -> Result<Statement, StoreError> {
         if let Some(s) = self.statements.get(sql) {

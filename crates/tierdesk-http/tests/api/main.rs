@@ -1,0 +1,9 @@
+//! HTTP integration tests: the real router on a temporary database (SQLite, and PostgreSQL when
+//! `TIERDESK_TEST_PG_URL` is set), driven over TCP.
+
+mod access;
+mod audit;
+mod bad_input;
+mod harness;
+mod idempotency;
+mod scenarios;
