@@ -96,7 +96,10 @@ pub fn create(app: &App, p: &Principal, input: ArticleInput) -> Result<ArticleRe
     p.require_agent()?;
     let kind = input.kind.unwrap_or_else(|| "sop".into());
     if !KINDS.contains(&kind.as_str()) {
-        return Err(AppError::invalid("kind", format!("one of: {}", KINDS.join(", "))));
+        return Err(AppError::invalid(
+            "kind",
+            format!("one of: {}", KINDS.join(", ")),
+        ));
     }
     let title = tierdesk_domain::ticket::check_title(input.title.as_deref().unwrap_or(""))
         .map_err(|_| AppError::invalid("title", "is required, at most 300 characters"))?;
@@ -106,7 +109,10 @@ pub fn create(app: &App, p: &Principal, input: ArticleInput) -> Result<ArticleRe
     }
     let status = input.status.unwrap_or_else(|| "published".into());
     if !["draft", "review", "published", "retired"].contains(&status.as_str()) {
-        return Err(AppError::invalid("status", "one of: draft, review, published, retired"));
+        return Err(AppError::invalid(
+            "status",
+            "one of: draft, review, published, retired",
+        ));
     }
     let (service, category) = (input.service, input.category);
     let new_body = input.body.unwrap_or_default();
@@ -115,11 +121,21 @@ pub fn create(app: &App, p: &Principal, input: ArticleInput) -> Result<ArticleRe
     let now = app.now();
     app.store.write(move |r| {
         let service_id = match service {
-            Some(s) => Some(r.service_by_name(&s)?.ok_or_else(|| AppError::invalid("service", format!("unknown service '{s}'")))?.id),
+            Some(s) => Some(
+                r.service_by_name(&s)?
+                    .ok_or_else(|| AppError::invalid("service", format!("unknown service '{s}'")))?
+                    .id,
+            ),
             None => None,
         };
         let category_id = match category {
-            Some(c) => Some(r.category_by_name(&c)?.ok_or_else(|| AppError::invalid("category", format!("unknown category '{c}'")))?.id),
+            Some(c) => Some(
+                r.category_by_name(&c)?
+                    .ok_or_else(|| {
+                        AppError::invalid("category", format!("unknown category '{c}'"))
+                    })?
+                    .id,
+            ),
             None => None,
         };
         let id = r.insert_article(
@@ -136,6 +152,7 @@ pub fn create(app: &App, p: &Principal, input: ArticleInput) -> Result<ArticleRe
             },
             now,
         )?;
-        r.article_by_id(id)?.ok_or_else(|| AppError::NotFound(format!("article {id}")))
+        r.article_by_id(id)?
+            .ok_or_else(|| AppError::NotFound(format!("article {id}")))
     })
 }

@@ -1,8 +1,8 @@
 //! Authentication: API tokens (random, stored as SHA-256, looked up by hash) and Argon2id
 //! passwords.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -19,7 +19,10 @@ pub const TOKEN_PREFIX: &str = "tdk_";
 pub fn generate_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("{TOKEN_PREFIX}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    format!(
+        "{TOKEN_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
 }
 
 /// The stored form of a token: hex SHA-256. Tokens have 256 random bits, so a fast hash is
@@ -32,7 +35,10 @@ pub fn hash_token(token: &str) -> String {
 /// Argon2id PHC string of a password.
 pub fn hash_password(password: &str) -> Result<String, AppError> {
     if password.chars().count() < 8 {
-        return Err(AppError::invalid("password", "must be at least 8 characters"));
+        return Err(AppError::invalid(
+            "password",
+            "must be at least 8 characters",
+        ));
     }
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
     Argon2::default()
@@ -44,7 +50,11 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
 /// Checks a password against a stored PHC string.
 pub fn verify_password(password: &str, phc: &str) -> bool {
     PasswordHash::new(phc)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -97,10 +107,15 @@ pub fn add_user(app: &App, u: AddUser) -> Result<UserRecord, AppError> {
         password_hash,
     };
     let now = app.now();
-    let id = app.store.write(move |r| r.insert_user(&new, now)).map_err(|e| match e {
-        StoreError::Unique(_) => AppError::Conflict(format!("a user named '{name}' already exists")),
-        other => AppError::Store(other),
-    })?;
+    let id = app
+        .store
+        .write(move |r| r.insert_user(&new, now))
+        .map_err(|e| match e {
+            StoreError::Unique(_) => {
+                AppError::Conflict(format!("a user named '{name}' already exists"))
+            }
+            other => AppError::Store(other),
+        })?;
     app.store
         .read(|r| r.user_by_id(id))?
         .ok_or_else(|| AppError::NotFound(format!("user {id}")))
@@ -108,14 +123,20 @@ pub fn add_user(app: &App, u: AddUser) -> Result<UserRecord, AppError> {
 
 /// Creates an API token for a user, creating the user (with `role`) when missing. Returns the
 /// clear token, which is shown once and never stored.
-pub fn create_token(app: &App, user: &str, role: Option<Role>, label: &str) -> Result<String, AppError> {
+pub fn create_token(
+    app: &App,
+    user: &str,
+    role: Option<Role>,
+    label: &str,
+) -> Result<String, AppError> {
     let existing = app.store.read(|r| r.user_by_name(user))?;
     let user = match existing {
         Some(u) => {
             if let Some(role) = role {
                 if !u.roles.has(role) {
                     let mut u2 = u.clone();
-                    u2.roles = Roles::parse("role", &format!("{},{}", u.roles.to_list(), role.as_str()))?;
+                    u2.roles =
+                        Roles::parse("role", &format!("{},{}", u.roles.to_list(), role.as_str()))?;
                     app.store.write(move |r| r.update_user(&u2, None))?;
                 }
             }
@@ -136,7 +157,8 @@ pub fn create_token(app: &App, user: &str, role: Option<Role>, label: &str) -> R
     let hash = hash_token(&token);
     let label = label.to_owned();
     let now = app.now();
-    app.store.write(move |r| r.insert_token(user.id, &hash, &label, now))?;
+    app.store
+        .write(move |r| r.insert_token(user.id, &hash, &label, now))?;
     Ok(token)
 }
 
@@ -163,7 +185,8 @@ pub fn login(app: &App, name: &str, password: &str) -> Result<String, AppError> 
     let token = generate_token();
     let hash = hash_token(&token);
     let now = app.now();
-    app.store.write(move |r| r.insert_token(user.id, &hash, "login", now))?;
+    app.store
+        .write(move |r| r.insert_token(user.id, &hash, "login", now))?;
     Ok(token)
 }
 

@@ -18,7 +18,8 @@ impl Clock for SystemClock {
     #[allow(clippy::disallowed_methods)]
     fn now(&self) -> DateTime<Utc> {
         let now = Utc::now();
-        now.duration_trunc(TimeDelta::milliseconds(1)).unwrap_or(now)
+        now.duration_trunc(TimeDelta::milliseconds(1))
+            .unwrap_or(now)
     }
 }
 

@@ -7,17 +7,34 @@ use tierdesk_domain::Roles;
 use crate::articles::{self, ArticleInput};
 use crate::auth::{AddUser, add_user, create_token};
 use crate::org::{self, CategoryInput, ServiceInput, TeamInput, TierInput};
-use crate::tickets::{self, AssignInput, CreateTicket, Ref, ResolveInput, TierMoveInput, TransitionInput};
+use crate::tickets::{
+    self, AssignInput, CreateTicket, Ref, ResolveInput, TierMoveInput, TransitionInput,
+};
 use crate::{App, AppError, Principal};
 
 /// Demo users: (name, display name, roles, team).
 pub const USERS: [(&str, &str, &str, Option<&str>); 9] = [
     ("admin", "Ada Admin", "admin,agent", None),
-    ("dana", "Dana (L1 Service Desk)", "agent", Some("Service Desk")),
+    (
+        "dana",
+        "Dana (L1 Service Desk)",
+        "agent",
+        Some("Service Desk"),
+    ),
     ("lena", "Lena (L1 lead)", "agent,lead", Some("Service Desk")),
-    ("olga", "Olga (L2 System Operations)", "agent", Some("System Operations")),
+    (
+        "olga",
+        "Olga (L2 System Operations)",
+        "agent",
+        Some("System Operations"),
+    ),
     ("dmitri", "Dmitri (L2 DBA)", "agent", Some("DBA")),
-    ("sam", "Sam (L3 Platform Engineering)", "agent", Some("Platform Engineering")),
+    (
+        "sam",
+        "Sam (L3 Platform Engineering)",
+        "agent",
+        Some("Platform Engineering"),
+    ),
     ("carol", "Carol (CAB approver)", "approver", None),
     ("alice", "Alice Requester", "requester", None),
     ("bob", "Bob Requester", "requester", None),
@@ -87,10 +104,17 @@ pub fn load(app: &App) -> Result<DemoSummary, AppError> {
                 password: Some(format!("{user}-demo-password")),
             },
         )?;
-        tokens.push((user.to_owned(), roles.to_owned(), create_token(app, user, None, "demo")?));
+        tokens.push((
+            user.to_owned(),
+            roles.to_owned(),
+            create_token(app, user, None, "demo")?,
+        ));
         principals.insert(user, Principal::from(rec));
     }
-    let admin = principals.get("admin").cloned().ok_or_else(|| AppError::NotFound("user admin".into()))?;
+    let admin = principals
+        .get("admin")
+        .cloned()
+        .ok_or_else(|| AppError::NotFound("user admin".into()))?;
     let p = |n: &str| principals.get(n).cloned().unwrap_or_else(|| admin.clone());
 
     for (team, tier, lead) in [
@@ -99,7 +123,11 @@ pub fn load(app: &App) -> Result<DemoSummary, AppError> {
         ("DBA", "L2", "dmitri"),
         ("Platform Engineering", "L3", "sam"),
     ] {
-        let members: Vec<Ref> = USERS.iter().filter(|u| u.3 == Some(team)).map(|u| name(u.0)).collect();
+        let members: Vec<Ref> = USERS
+            .iter()
+            .filter(|u| u.3 == Some(team))
+            .map(|u| name(u.0))
+            .collect();
         org::save_team(
             app,
             &admin,
@@ -108,12 +136,19 @@ pub fn load(app: &App) -> Result<DemoSummary, AppError> {
                 name: Some(team.into()),
                 tier: Some(tier.into()),
                 lead: Some(name(lead)),
-                email: Some(format!("{}@example.com", team.to_lowercase().replace(' ', "-"))),
+                email: Some(format!(
+                    "{}@example.com",
+                    team.to_lowercase().replace(' ', "-")
+                )),
                 members: Some(members),
             },
         )?;
     }
-    for (tier, team) in [("L1", "Service Desk"), ("L2", "System Operations"), ("L3", "Platform Engineering")] {
+    for (tier, team) in [
+        ("L1", "Service Desk"),
+        ("L2", "System Operations"),
+        ("L3", "Platform Engineering"),
+    ] {
         org::put_tier(
             app,
             &admin,
@@ -126,9 +161,24 @@ pub fn load(app: &App) -> Result<DemoSummary, AppError> {
         )?;
     }
     for (service, criticality, description, l2) in [
-        ("auth-service", "critical", "LDAP/OAuth login for every internal application", "System Operations"),
-        ("web-app", "high", "Customer web application: containers with autoscaling (HPA)", "System Operations"),
-        ("database", "critical", "Primary PostgreSQL cluster behind a connection pool", "DBA"),
+        (
+            "auth-service",
+            "critical",
+            "LDAP/OAuth login for every internal application",
+            "System Operations",
+        ),
+        (
+            "web-app",
+            "high",
+            "Customer web application: containers with autoscaling (HPA)",
+            "System Operations",
+        ),
+        (
+            "database",
+            "critical",
+            "Primary PostgreSQL cluster behind a connection pool",
+            "DBA",
+        ),
     ] {
         let owners = BTreeMap::from([
             ("L1".to_owned(), name("Service Desk")),
@@ -194,7 +244,10 @@ pub fn load(app: &App) -> Result<DemoSummary, AppError> {
         ArticleInput {
             kind: Some("faq".into()),
             title: Some("How do I reset my password?".into()),
-            body: Some("Open the self-service portal, choose *Forgot password* and follow the email link.".into()),
+            body: Some(
+                "Open the self-service portal, choose *Forgot password* and follow the email link."
+                    .into(),
+            ),
             keywords: Some("password reset forgot login".into()),
             audience: Some("public".into()),
             status: Some("published".into()),
@@ -254,7 +307,13 @@ pub fn load(app: &App) -> Result<DemoSummary, AppError> {
         )
     };
     // L1: a new login problem.
-    keys.push(create("alice", "Cannot log in to the expense portal", "access", 3, 2)?);
+    keys.push(create(
+        "alice",
+        "Cannot log in to the expense portal",
+        "access",
+        3,
+        2,
+    )?);
     // L1: resolved at first contact.
     let k = create("bob", "Password expired", "access", 3, 3)?;
     tickets::resolve(
@@ -270,9 +329,28 @@ pub fn load(app: &App) -> Result<DemoSummary, AppError> {
     )?;
     keys.push(k);
     // L2: slow application, escalated by the service desk.
-    let k = create("alice", "Web app very slow since this morning", "performance", 2, 2)?;
-    tickets::assign(app, &p("dana"), &k, AssignInput { team: None, assignee: Some(name("dana")) }, None)?;
-    escalate("dana", &k, "Collected details: dashboard pages take 20 s for all users since 08:00. SOP L1 steps done.")?;
+    let k = create(
+        "alice",
+        "Web app very slow since this morning",
+        "performance",
+        2,
+        2,
+    )?;
+    tickets::assign(
+        app,
+        &p("dana"),
+        &k,
+        AssignInput {
+            team: None,
+            assignee: Some(name("dana")),
+        },
+        None,
+    )?;
+    escalate(
+        "dana",
+        &k,
+        "Collected details: dashboard pages take 20 s for all users since 08:00. SOP L1 steps done.",
+    )?;
     tickets::transition(
         app,
         &p("olga"),
@@ -286,9 +364,26 @@ pub fn load(app: &App) -> Result<DemoSummary, AppError> {
     )?;
     keys.push(k);
     // L3: database connection failures, escalated twice.
-    let k = create("bob", "Database connection refused from billing", "database", 1, 1)?;
-    escalate("dana", &k, "DBA team notified; errors reproduce for every user.")?;
-    escalate("dmitri", &k, "Pool at max_connections after driver upgrade; needs a driver/config fix.")?;
+    let k = create(
+        "bob",
+        "Database connection refused from billing",
+        "database",
+        1,
+        1,
+    )?;
+    escalate(
+        "dana",
+        &k,
+        "DBA team notified; errors reproduce for every user.",
+    )?;
+    escalate(
+        "dmitri",
+        &k,
+        "Pool at max_connections after driver upgrade; needs a driver/config fix.",
+    )?;
     keys.push(k);
-    Ok(DemoSummary { tokens, tickets: keys })
+    Ok(DemoSummary {
+        tokens,
+        tickets: keys,
+    })
 }

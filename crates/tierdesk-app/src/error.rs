@@ -64,7 +64,9 @@ impl From<DomainError> for AppError {
                 field: field.to_owned(),
                 message,
             },
-            DomainError::InvalidTransition { from, to, allowed } => AppError::InvalidTransition { from, to, allowed },
+            DomainError::InvalidTransition { from, to, allowed } => {
+                AppError::InvalidTransition { from, to, allowed }
+            }
             DomainError::NotAllowed(m) => AppError::Conflict(m),
         }
     }

@@ -7,7 +7,9 @@ use serde::Deserialize;
 use tierdesk_domain::duration::parse_duration;
 use tierdesk_domain::org::{check_name, default_tiers};
 use tierdesk_domain::{Roles, Tier};
-use tierdesk_store::{CategoryRecord, NewService, Repo, ServiceRecord, StoreError, TeamRecord, UserRecord};
+use tierdesk_store::{
+    CategoryRecord, NewService, Repo, ServiceRecord, StoreError, TeamRecord, UserRecord,
+};
 
 use crate::auth::{AddUser, add_user, hash_password};
 use crate::tickets::Ref;
@@ -15,7 +17,9 @@ use crate::{App, AppError, Principal};
 
 fn conflict(what: String) -> impl FnOnce(AppError) -> AppError {
     move |e| match e {
-        AppError::Store(StoreError::Unique(_)) => AppError::Conflict(format!("{what} already exists")),
+        AppError::Store(StoreError::Unique(_)) => {
+            AppError::Conflict(format!("{what} already exists"))
+        }
         other => other,
     }
 }
@@ -62,7 +66,8 @@ fn user_ref(r: &mut Repo<'_>, field: &'static str, user: &Ref) -> Result<i64, Ap
         Ref::Id(id) => r.user_by_id(*id)?,
         Ref::Name(n) => r.user_by_name(n)?,
     };
-    u.map(|u| u.id).ok_or_else(|| AppError::invalid(field, "unknown user"))
+    u.map(|u| u.id)
+        .ok_or_else(|| AppError::invalid(field, "unknown user"))
 }
 
 fn tier_level(r: &mut Repo<'_>, field: &'static str, short: &str) -> Result<i32, AppError> {
@@ -77,11 +82,19 @@ fn tier_level(r: &mut Repo<'_>, field: &'static str, short: &str) -> Result<i32,
 pub fn put_tier(app: &App, p: &Principal, short: &str, input: TierInput) -> Result<Tier, AppError> {
     p.require_admin()?;
     let short = check_name("short", short)?;
-    let target = input.response_target.as_deref().map(|d| parse_duration("response_target", d)).transpose()?;
+    let target = input
+        .response_target
+        .as_deref()
+        .map(|d| parse_duration("response_target", d))
+        .transpose()?;
     if target.is_some_and(|t| t <= 0) {
         return Err(AppError::invalid("response_target", "must be positive"));
     }
-    let name = input.name.as_deref().map(|n| check_name("name", n)).transpose()?;
+    let name = input
+        .name
+        .as_deref()
+        .map(|n| check_name("name", n))
+        .transpose()?;
     app.store.write(move |r| {
         let tiers = r.list_tiers()?;
         let mut tier = match tiers.iter().find(|t| t.short == short) {
@@ -89,8 +102,12 @@ pub fn put_tier(app: &App, p: &Principal, short: &str, input: TierInput) -> Resu
             None => Tier {
                 level: tiers.last().map_or(1, |t| t.level + 1),
                 short: short.clone(),
-                name: name.clone().ok_or_else(|| AppError::invalid("name", "is required for a new tier"))?,
-                response_target_secs: target.ok_or_else(|| AppError::invalid("response_target", "is required for a new tier"))?,
+                name: name
+                    .clone()
+                    .ok_or_else(|| AppError::invalid("name", "is required for a new tier"))?,
+                response_target_secs: target.ok_or_else(|| {
+                    AppError::invalid("response_target", "is required for a new tier")
+                })?,
                 default_team_id: None,
             },
         };
@@ -103,7 +120,10 @@ pub fn put_tier(app: &App, p: &Principal, short: &str, input: TierInput) -> Resu
         if let Some(team) = &input.default_team {
             let id = team_ref(r, "default_team", team)?;
             if r.team_by_id(id)?.is_some_and(|t| t.tier != tier.level) {
-                return Err(AppError::invalid("default_team", "the team works at another tier"));
+                return Err(AppError::invalid(
+                    "default_team",
+                    "the team works at another tier",
+                ));
             }
             tier.default_team_id = Some(id);
         }
@@ -119,7 +139,9 @@ pub fn list_teams(app: &App) -> Result<Vec<TeamRecord>, AppError> {
 
 /// One team.
 pub fn get_team(app: &App, id: i64) -> Result<TeamRecord, AppError> {
-    app.store.read(|r| r.team_by_id(id))?.ok_or_else(|| AppError::NotFound(format!("team {id}")))
+    app.store
+        .read(|r| r.team_by_id(id))?
+        .ok_or_else(|| AppError::NotFound(format!("team {id}")))
 }
 
 /// `POST /teams` and `PATCH /teams/{id}` body.
@@ -139,21 +161,38 @@ pub struct TeamInput {
 }
 
 /// Creates (`id` None) or changes a team (admins only).
-pub fn save_team(app: &App, p: &Principal, id: Option<i64>, input: TeamInput) -> Result<TeamRecord, AppError> {
+pub fn save_team(
+    app: &App,
+    p: &Principal,
+    id: Option<i64>,
+    input: TeamInput,
+) -> Result<TeamRecord, AppError> {
     p.require_admin()?;
-    let name = input.name.as_deref().map(|n| check_name("name", n)).transpose()?;
+    let name = input
+        .name
+        .as_deref()
+        .map(|n| check_name("name", n))
+        .transpose()?;
     let label = format!("team '{}'", name.clone().unwrap_or_default());
     let now = app.now();
     app.store
         .write(move |r| {
             let mut team = match id {
-                Some(id) => r.team_by_id(id)?.ok_or_else(|| AppError::NotFound(format!("team {id}")))?,
+                Some(id) => r
+                    .team_by_id(id)?
+                    .ok_or_else(|| AppError::NotFound(format!("team {id}")))?,
                 None => {
-                    let name = name.clone().ok_or_else(|| AppError::invalid("name", "is required"))?;
-                    let tier = input.tier.as_deref().ok_or_else(|| AppError::invalid("tier", "is required"))?;
+                    let name = name
+                        .clone()
+                        .ok_or_else(|| AppError::invalid("name", "is required"))?;
+                    let tier = input
+                        .tier
+                        .as_deref()
+                        .ok_or_else(|| AppError::invalid("tier", "is required"))?;
                     let level = tier_level(r, "tier", tier)?;
                     let id = r.insert_team(&name, level, None, None, now)?;
-                    r.team_by_id(id)?.ok_or_else(|| AppError::NotFound(format!("team {id}")))?
+                    r.team_by_id(id)?
+                        .ok_or_else(|| AppError::NotFound(format!("team {id}")))?
                 }
             };
             if let Some(n) = name {
@@ -170,10 +209,14 @@ pub fn save_team(app: &App, p: &Principal, id: Option<i64>, input: TeamInput) ->
             }
             r.update_team(&team)?;
             if let Some(members) = &input.members {
-                let ids = members.iter().map(|m| user_ref(r, "members", m)).collect::<Result<Vec<_>, _>>()?;
+                let ids = members
+                    .iter()
+                    .map(|m| user_ref(r, "members", m))
+                    .collect::<Result<Vec<_>, _>>()?;
                 r.set_team_members(team.id, &ids)?;
             }
-            r.team_by_id(team.id)?.ok_or_else(|| AppError::NotFound(format!("team {}", team.id)))
+            r.team_by_id(team.id)?
+                .ok_or_else(|| AppError::NotFound(format!("team {}", team.id)))
         })
         .map_err(conflict(label))
 }
@@ -189,7 +232,9 @@ pub fn get_user(app: &App, p: &Principal, id: i64) -> Result<UserRecord, AppErro
     if !p.is_agent() && p.id != id {
         return Err(AppError::NotFound(format!("user {id}")));
     }
-    app.store.read(|r| r.user_by_id(id))?.ok_or_else(|| AppError::NotFound(format!("user {id}")))
+    app.store
+        .read(|r| r.user_by_id(id))?
+        .ok_or_else(|| AppError::NotFound(format!("user {id}")))
 }
 
 /// `POST /users` and `PATCH /users/{id}` body.
@@ -215,7 +260,12 @@ fn parse_roles(roles: &[String]) -> Result<Roles, AppError> {
 }
 
 /// Creates (`id` None) or changes a user (admins only).
-pub fn save_user(app: &App, p: &Principal, id: Option<i64>, input: UserInput) -> Result<UserRecord, AppError> {
+pub fn save_user(
+    app: &App,
+    p: &Principal,
+    id: Option<i64>,
+    input: UserInput,
+) -> Result<UserRecord, AppError> {
     p.require_admin()?;
     let roles = input.roles.as_deref().map(parse_roles).transpose()?;
     let Some(id) = id else {
@@ -234,10 +284,16 @@ pub fn save_user(app: &App, p: &Principal, id: Option<i64>, input: UserInput) ->
         return Err(AppError::invalid("name", "login names cannot be changed"));
     }
     let hash = input.password.as_deref().map(hash_password).transpose()?;
-    let display = input.display_name.as_deref().map(|d| check_name("display_name", d)).transpose()?;
+    let display = input
+        .display_name
+        .as_deref()
+        .map(|d| check_name("display_name", d))
+        .transpose()?;
     let now = app.now();
     app.store.write(move |r| {
-        let mut u = r.user_by_id(id)?.ok_or_else(|| AppError::NotFound(format!("user {id}")))?;
+        let mut u = r
+            .user_by_id(id)?
+            .ok_or_else(|| AppError::NotFound(format!("user {id}")))?;
         if let Some(d) = display {
             u.display_name = d;
         }
@@ -254,7 +310,8 @@ pub fn save_user(app: &App, p: &Principal, id: Option<i64>, input: UserInput) ->
             }
         }
         r.update_user(&u, hash.as_deref())?;
-        r.user_by_id(id)?.ok_or_else(|| AppError::NotFound(format!("user {id}")))
+        r.user_by_id(id)?
+            .ok_or_else(|| AppError::NotFound(format!("user {id}")))
     })
 }
 
@@ -265,7 +322,9 @@ pub fn list_services(app: &App) -> Result<Vec<ServiceRecord>, AppError> {
 
 /// One service.
 pub fn get_service(app: &App, id: i64) -> Result<ServiceRecord, AppError> {
-    app.store.read(|r| r.service_by_id(id))?.ok_or_else(|| AppError::NotFound(format!("service {id}")))
+    app.store
+        .read(|r| r.service_by_id(id))?
+        .ok_or_else(|| AppError::NotFound(format!("service {id}")))
 }
 
 /// `POST /services` and `PATCH /services/{id}` body.
@@ -286,32 +345,52 @@ pub struct ServiceInput {
 }
 
 /// Creates (`id` None) or changes a service (admins only).
-pub fn save_service(app: &App, p: &Principal, id: Option<i64>, input: ServiceInput) -> Result<ServiceRecord, AppError> {
+pub fn save_service(
+    app: &App,
+    p: &Principal,
+    id: Option<i64>,
+    input: ServiceInput,
+) -> Result<ServiceRecord, AppError> {
     p.require_admin()?;
-    let name = input.name.as_deref().map(|n| check_name("name", n)).transpose()?;
+    let name = input
+        .name
+        .as_deref()
+        .map(|n| check_name("name", n))
+        .transpose()?;
     if let Some(c) = &input.criticality {
         if !["low", "medium", "high", "critical"].contains(&c.as_str()) {
-            return Err(AppError::invalid("criticality", "one of: low, medium, high, critical"));
+            return Err(AppError::invalid(
+                "criticality",
+                "one of: low, medium, high, critical",
+            ));
         }
     }
     if input.links.as_ref().is_some_and(|l| !l.is_object()) {
-        return Err(AppError::invalid("links", "must be an object of name → URL"));
+        return Err(AppError::invalid(
+            "links",
+            "must be an object of name → URL",
+        ));
     }
     let label = format!("service '{}'", name.clone().unwrap_or_default());
     let now = app.now();
     app.store
         .write(move |r| {
             let mut s = match id {
-                Some(id) => r.service_by_id(id)?.ok_or_else(|| AppError::NotFound(format!("service {id}")))?,
+                Some(id) => r
+                    .service_by_id(id)?
+                    .ok_or_else(|| AppError::NotFound(format!("service {id}")))?,
                 None => {
                     let new = NewService {
-                        name: name.clone().ok_or_else(|| AppError::invalid("name", "is required"))?,
+                        name: name
+                            .clone()
+                            .ok_or_else(|| AppError::invalid("name", "is required"))?,
                         criticality: input.criticality.clone().unwrap_or_else(|| "medium".into()),
                         description: input.description.clone().unwrap_or_default(),
                         links: input.links.clone().unwrap_or_else(|| serde_json::json!({})),
                     };
                     let id = r.insert_service(&new, now)?;
-                    r.service_by_id(id)?.ok_or_else(|| AppError::NotFound(format!("service {id}")))?
+                    r.service_by_id(id)?
+                        .ok_or_else(|| AppError::NotFound(format!("service {id}")))?
                 }
             };
             if let Some(n) = name {
@@ -333,13 +412,17 @@ pub fn save_service(app: &App, p: &Principal, id: Option<i64>, input: ServiceInp
                     let level = tier_level(r, "owners", tier)?;
                     let team_id = team_ref(r, "owners", team)?;
                     if r.team_by_id(team_id)?.is_some_and(|t| t.tier != level) {
-                        return Err(AppError::invalid("owners", format!("the team for {tier} works at another tier")));
+                        return Err(AppError::invalid(
+                            "owners",
+                            format!("the team for {tier} works at another tier"),
+                        ));
                     }
                     pairs.push((level, team_id));
                 }
                 r.set_service_owners(s.id, &pairs)?;
             }
-            r.service_by_id(s.id)?.ok_or_else(|| AppError::NotFound(format!("service {}", s.id)))
+            r.service_by_id(s.id)?
+                .ok_or_else(|| AppError::NotFound(format!("service {}", s.id)))
         })
         .map_err(conflict(label))
 }
@@ -362,23 +445,47 @@ pub struct CategoryInput {
 }
 
 /// Creates (`id` None) or changes a category (admins only).
-pub fn save_category(app: &App, p: &Principal, id: Option<i64>, input: CategoryInput) -> Result<CategoryRecord, AppError> {
+pub fn save_category(
+    app: &App,
+    p: &Principal,
+    id: Option<i64>,
+    input: CategoryInput,
+) -> Result<CategoryRecord, AppError> {
     p.require_admin()?;
-    let name = input.name.as_deref().map(|n| check_name("name", n)).transpose()?;
+    let name = input
+        .name
+        .as_deref()
+        .map(|n| check_name("name", n))
+        .transpose()?;
     let label = format!("category '{}'", name.clone().unwrap_or_default());
     app.store
         .write(move |r| {
             let service = match &input.default_service {
-                Some(s) => Some(r.service_by_name(s)?.ok_or_else(|| AppError::invalid("default_service", format!("unknown service '{s}'")))?.id),
+                Some(s) => Some(
+                    r.service_by_name(s)?
+                        .ok_or_else(|| {
+                            AppError::invalid("default_service", format!("unknown service '{s}'"))
+                        })?
+                        .id,
+                ),
                 None => None,
             };
-            let team = input.default_team.as_ref().map(|t| team_ref(r, "default_team", t)).transpose()?;
+            let team = input
+                .default_team
+                .as_ref()
+                .map(|t| team_ref(r, "default_team", t))
+                .transpose()?;
             let mut c = match id {
-                Some(id) => r.category_by_id(id)?.ok_or_else(|| AppError::NotFound(format!("category {id}")))?,
+                Some(id) => r
+                    .category_by_id(id)?
+                    .ok_or_else(|| AppError::NotFound(format!("category {id}")))?,
                 None => {
-                    let name = name.clone().ok_or_else(|| AppError::invalid("name", "is required"))?;
+                    let name = name
+                        .clone()
+                        .ok_or_else(|| AppError::invalid("name", "is required"))?;
                     let id = r.insert_category(&name, service, team)?;
-                    r.category_by_id(id)?.ok_or_else(|| AppError::NotFound(format!("category {id}")))?
+                    r.category_by_id(id)?
+                        .ok_or_else(|| AppError::NotFound(format!("category {id}")))?
                 }
             };
             if let Some(n) = name {

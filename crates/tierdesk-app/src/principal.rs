@@ -45,7 +45,9 @@ impl Principal {
         if self.is_agent() {
             Ok(())
         } else {
-            Err(AppError::Forbidden("this needs the agent, lead or admin role".into()))
+            Err(AppError::Forbidden(
+                "this needs the agent, lead or admin role".into(),
+            ))
         }
     }
 

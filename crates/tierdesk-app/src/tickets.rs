@@ -9,7 +9,9 @@ use sha2::{Digest, Sha256};
 use tierdesk_domain::event::EventKind;
 use tierdesk_domain::routing::{RouteCandidates, RouteSource, route};
 use tierdesk_domain::ticket::{Level, NewTicket, check_note, check_title};
-use tierdesk_domain::{Channel, Kind, NewEvent, PendingReason, Priority, SlaTargets, Status, Ticket, TicketKey, Tier};
+use tierdesk_domain::{
+    Channel, Kind, NewEvent, PendingReason, Priority, SlaTargets, Status, Ticket, TicketKey, Tier,
+};
 use tierdesk_store::{EventRecord, IdempotencyRecord, Repo, StoreError, TicketFilter, TicketSort};
 
 use crate::view::{Names, TicketView};
@@ -68,7 +70,10 @@ const MAX_TEXT: usize = 100_000;
 
 fn check_text(field: &'static str, text: &str) -> Result<(), AppError> {
     if text.chars().count() > MAX_TEXT {
-        return Err(AppError::invalid(field, format!("must be at most {MAX_TEXT} characters")));
+        return Err(AppError::invalid(
+            field,
+            format!("must be at most {MAX_TEXT} characters"),
+        ));
     }
     Ok(())
 }
@@ -81,18 +86,33 @@ pub fn targets_from(tiers: &[Tier]) -> SlaTargets {
     }
 }
 
-fn tier_by_short<'t>(tiers: &'t [Tier], field: &'static str, short: &str) -> Result<&'t Tier, AppError> {
+fn tier_by_short<'t>(
+    tiers: &'t [Tier],
+    field: &'static str,
+    short: &str,
+) -> Result<&'t Tier, AppError> {
     tiers
         .iter()
         .find(|t| t.short.eq_ignore_ascii_case(short))
         .ok_or_else(|| {
             let names: Vec<&str> = tiers.iter().map(|t| t.short.as_str()).collect();
-            AppError::invalid(field, format!("unknown tier '{short}'; one of: {}", names.join(", ")))
+            AppError::invalid(
+                field,
+                format!("unknown tier '{short}'; one of: {}", names.join(", ")),
+            )
         })
 }
 
-fn category_team(repo: &mut Repo<'_>, category_id: Option<i64>, tier: i32) -> Result<Option<i64>, StoreError> {
-    let Some(cat) = category_id.map(|id| repo.category_by_id(id)).transpose()?.flatten() else {
+fn category_team(
+    repo: &mut Repo<'_>,
+    category_id: Option<i64>,
+    tier: i32,
+) -> Result<Option<i64>, StoreError> {
+    let Some(cat) = category_id
+        .map(|id| repo.category_by_id(id))
+        .transpose()?
+        .flatten()
+    else {
         return Ok(None);
     };
     if let Some(service) = cat.default_service_id {
@@ -109,7 +129,13 @@ fn category_team(repo: &mut Repo<'_>, category_id: Option<i64>, tier: i32) -> Re
 }
 
 /// Routes a ticket to a team at `tier` (SPEC §3).
-fn route_team(repo: &mut Repo<'_>, t_service: Option<i64>, t_category: Option<i64>, tier: &Tier, explicit: Option<i64>) -> Result<Option<(i64, RouteSource)>, StoreError> {
+fn route_team(
+    repo: &mut Repo<'_>,
+    t_service: Option<i64>,
+    t_category: Option<i64>,
+    tier: &Tier,
+    explicit: Option<i64>,
+) -> Result<Option<(i64, RouteSource)>, StoreError> {
     let service_owner = match t_service {
         Some(s) => repo.service_owner(s, tier.level)?,
         None => None,
@@ -123,7 +149,11 @@ fn route_team(repo: &mut Repo<'_>, t_service: Option<i64>, t_category: Option<i6
     }))
 }
 
-fn resolve_team(repo: &mut Repo<'_>, field: &'static str, r: &Ref) -> Result<tierdesk_store::TeamRecord, AppError> {
+fn resolve_team(
+    repo: &mut Repo<'_>,
+    field: &'static str,
+    r: &Ref,
+) -> Result<tierdesk_store::TeamRecord, AppError> {
     let id = match r {
         Ref::Id(id) => Some(*id),
         Ref::Name(n) => repo.team_id_by_name(n)?,
@@ -134,7 +164,11 @@ fn resolve_team(repo: &mut Repo<'_>, field: &'static str, r: &Ref) -> Result<tie
         .ok_or_else(|| AppError::invalid(field, format!("unknown team {}", ref_text(r))))
 }
 
-fn resolve_user(repo: &mut Repo<'_>, field: &'static str, r: &Ref) -> Result<tierdesk_store::UserRecord, AppError> {
+fn resolve_user(
+    repo: &mut Repo<'_>,
+    field: &'static str,
+    r: &Ref,
+) -> Result<tierdesk_store::UserRecord, AppError> {
     let u = match r {
         Ref::Id(id) => repo.user_by_id(*id)?,
         Ref::Name(n) => repo.user_by_name(n)?,
@@ -150,12 +184,19 @@ fn ref_text(r: &Ref) -> String {
 }
 
 /// Loads a ticket the caller may see; a hidden ticket answers exactly like a missing one.
-fn load_visible(repo: &mut Repo<'_>, p: &Principal, key: &str, for_update: bool) -> Result<Ticket, AppError> {
+fn load_visible(
+    repo: &mut Repo<'_>,
+    p: &Principal,
+    key: &str,
+    for_update: bool,
+) -> Result<Ticket, AppError> {
     let not_found = || AppError::NotFound(format!("ticket {key}"));
     let Some(k) = TicketKey::parse(key) else {
         return Err(not_found());
     };
-    let t = repo.ticket_by_key(&k.to_string(), for_update)?.ok_or_else(not_found)?;
+    let t = repo
+        .ticket_by_key(&k.to_string(), for_update)?
+        .ok_or_else(not_found)?;
     if !p.is_agent() && t.requester_id != p.id {
         return Err(not_found());
     }
@@ -164,31 +205,69 @@ fn load_visible(repo: &mut Repo<'_>, p: &Principal, key: &str, for_update: bool)
 
 fn request_hash(input: &CreateTicket) -> String {
     let text = serde_json::to_string(input).unwrap_or_default();
-    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Creates a ticket at the first tier. With an idempotency key, a repeat of the same request
 /// returns the first answer; the same key with another body is refused.
-pub fn create(app: &App, p: &Principal, input: CreateTicket, idempotency_key: Option<String>) -> Result<Created, AppError> {
+pub fn create(
+    app: &App,
+    p: &Principal,
+    input: CreateTicket,
+    idempotency_key: Option<String>,
+) -> Result<Created, AppError> {
     let title = check_title(input.title.as_deref().unwrap_or(""))?;
     let description = input.description.clone().unwrap_or_default();
     check_text("description", &description)?;
-    let kind = input.kind.as_deref().map(|k| Kind::parse("kind", k)).transpose()?.unwrap_or(Kind::Incident);
-    let impact = input.impact.map(|v| Level::new("impact", v)).transpose()?.unwrap_or(Level::MEDIUM);
-    let urgency = input.urgency.map(|v| Level::new("urgency", v)).transpose()?.unwrap_or(Level::MEDIUM);
-    let default_channel = if p.is_agent() { Channel::Api } else { Channel::Portal };
-    let channel = input.channel.as_deref().map(|c| Channel::parse("channel", c)).transpose()?.unwrap_or(default_channel);
+    let kind = input
+        .kind
+        .as_deref()
+        .map(|k| Kind::parse("kind", k))
+        .transpose()?
+        .unwrap_or(Kind::Incident);
+    let impact = input
+        .impact
+        .map(|v| Level::new("impact", v))
+        .transpose()?
+        .unwrap_or(Level::MEDIUM);
+    let urgency = input
+        .urgency
+        .map(|v| Level::new("urgency", v))
+        .transpose()?
+        .unwrap_or(Level::MEDIUM);
+    let default_channel = if p.is_agent() {
+        Channel::Api
+    } else {
+        Channel::Portal
+    };
+    let channel = input
+        .channel
+        .as_deref()
+        .map(|c| Channel::parse("channel", c))
+        .transpose()?
+        .unwrap_or(default_channel);
     let tags = input.tags.clone().unwrap_or_default();
     if tags.len() > 50 || tags.iter().any(|t| t.trim().is_empty() || t.len() > 64) {
-        return Err(AppError::invalid("tags", "at most 50 tags of 1–64 characters"));
+        return Err(AppError::invalid(
+            "tags",
+            "at most 50 tags of 1–64 characters",
+        ));
     }
     if let Some(key) = &idempotency_key {
         if key.is_empty() || key.len() > 200 {
-            return Err(AppError::invalid("Idempotency-Key", "must be 1–200 characters"));
+            return Err(AppError::invalid(
+                "Idempotency-Key",
+                "must be 1–200 characters",
+            ));
         }
     }
     if !p.is_agent() && input.requester.as_deref().is_some_and(|r| r != p.name) {
-        return Err(AppError::Forbidden("requesters file tickets for themselves".into()));
+        return Err(AppError::Forbidden(
+            "requesters file tickets for themselves".into(),
+        ));
     }
     let suggestions = articles::suggest(app, p, &format!("{title} {description}"))?;
     let hash = request_hash(&input);
@@ -202,21 +281,33 @@ pub fn create(app: &App, p: &Principal, input: CreateTicket, idempotency_key: Op
             }
         }
         let requester_id = match &input.requester {
-            Some(name) if principal.is_agent() => resolve_user(repo, "requester", &Ref::Name(name.clone()))?.id,
+            Some(name) if principal.is_agent() => {
+                resolve_user(repo, "requester", &Ref::Name(name.clone()))?.id
+            }
             _ => principal.id,
         };
         let service_id = match &input.service {
-            Some(s) => Some(repo.service_by_name(s)?.ok_or_else(|| AppError::invalid("service", format!("unknown service '{s}'")))?.id),
+            Some(s) => Some(
+                repo.service_by_name(s)?
+                    .ok_or_else(|| AppError::invalid("service", format!("unknown service '{s}'")))?
+                    .id,
+            ),
             None => None,
         };
-        let category = match &input.category {
-            Some(c) => Some(repo.category_by_name(c)?.ok_or_else(|| AppError::invalid("category", format!("unknown category '{c}'")))?),
-            None => None,
-        };
+        let category =
+            match &input.category {
+                Some(c) => Some(repo.category_by_name(c)?.ok_or_else(|| {
+                    AppError::invalid("category", format!("unknown category '{c}'"))
+                })?),
+                None => None,
+            };
         let service_id = service_id.or(category.as_ref().and_then(|c| c.default_service_id));
         let category_id = category.map(|c| c.id);
         let tiers = repo.list_tiers()?;
-        let first = tiers.first().ok_or_else(|| AppError::Conflict("no tiers are configured".into()))?.clone();
+        let first = tiers
+            .first()
+            .ok_or_else(|| AppError::Conflict("no tiers are configured".into()))?
+            .clone();
         let team = route_team(repo, service_id, category_id, &first, None)?.map(|(t, _)| t);
         let number = repo.next_ticket_number(kind)?;
         let new = NewTicket {
@@ -233,7 +324,12 @@ pub fn create(app: &App, p: &Principal, input: CreateTicket, idempotency_key: Op
         };
         let mut ticket = Ticket::open(new, number, first.level, team, &targets_from(&tiers), now);
         ticket.id = repo.insert_ticket(&ticket)?;
-        repo.append_event(ticket.id, now, Some(principal.id), &NewEvent::created(&ticket))?;
+        repo.append_event(
+            ticket.id,
+            now,
+            Some(principal.id),
+            &NewEvent::created(&ticket),
+        )?;
         let mut view = Names::new(repo)?.view(repo, &ticket)?;
         view.suggestions = Some(suggestions);
         let body = serde_json::to_string(&view).map_err(|e| StoreError::Other(e.to_string()))?;
@@ -259,7 +355,9 @@ pub fn create(app: &App, p: &Principal, input: CreateTicket, idempotency_key: Op
             let prev = app.store.read(|r| r.idempotency_get(p.id, &k))?;
             match prev {
                 Some(prev) => replay(prev, &hash),
-                None => Err(AppError::Conflict("concurrent request with the same Idempotency-Key; retry".into())),
+                None => Err(AppError::Conflict(
+                    "concurrent request with the same Idempotency-Key; retry".into(),
+                )),
             }
         }
         (other, _) => other,
@@ -334,21 +432,36 @@ pub struct TicketPage {
 fn encode_cursor(sort: TicketSort, t: &Ticket) -> String {
     let raw = match sort {
         TicketSort::Newest => format!("n:{}", t.id),
-        TicketSort::SlaDue => format!("d:{}:{}", t.sla_due().map_or(-1, |d| d.timestamp_micros()), t.id),
+        TicketSort::SlaDue => format!(
+            "d:{}:{}",
+            t.sla_due().map_or(-1, |d| d.timestamp_micros()),
+            t.id
+        ),
     };
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
 }
 
 fn decode_cursor(sort: TicketSort, text: &str) -> Result<(Option<DateTime<Utc>>, i64), AppError> {
-    let bad = || AppError::invalid("cursor", "not a cursor from this list; start again without it");
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
+    let bad = || {
+        AppError::invalid(
+            "cursor",
+            "not a cursor from this list; start again without it",
+        )
+    };
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .map_err(|_| bad())?;
     let raw = String::from_utf8(raw).map_err(|_| bad())?;
     let parts: Vec<&str> = raw.split(':').collect();
     match (sort, parts.as_slice()) {
         (TicketSort::Newest, ["n", id]) => Ok((None, id.parse().map_err(|_| bad())?)),
         (TicketSort::SlaDue, ["d", due, id]) => {
             let due: i64 = due.parse().map_err(|_| bad())?;
-            let due = if due < 0 { None } else { Some(DateTime::from_timestamp_micros(due).ok_or_else(bad)?) };
+            let due = if due < 0 {
+                None
+            } else {
+                Some(DateTime::from_timestamp_micros(due).ok_or_else(bad)?)
+            };
             Ok((due, id.parse().map_err(|_| bad())?))
         }
         _ => Err(bad()),
@@ -364,7 +477,12 @@ pub fn list(app: &App, p: &Principal, q: &ListQuery) -> Result<TicketPage, AppEr
     let sort = match q.sort.as_deref() {
         None | Some("created") => TicketSort::Newest,
         Some("sla_due") => TicketSort::SlaDue,
-        Some(other) => return Err(AppError::invalid("sort", format!("unknown sort '{other}'; one of: created, sla_due"))),
+        Some(other) => {
+            return Err(AppError::invalid(
+                "sort",
+                format!("unknown sort '{other}'; one of: created, sla_due"),
+            ));
+        }
     };
     let mut f = TicketFilter {
         limit,
@@ -376,14 +494,22 @@ pub fn list(app: &App, p: &Principal, q: &ListQuery) -> Result<TicketPage, AppEr
         Some("open") => f.open_only = true,
         Some(s) => f.status = Some(Status::parse("status", s)?),
     }
-    f.priority = q.priority.as_deref().map(|s| Priority::parse("priority", s)).transpose()?;
+    f.priority = q
+        .priority
+        .as_deref()
+        .map(|s| Priority::parse("priority", s))
+        .transpose()?;
     if let Some(qs) = &q.q {
         if qs.chars().count() > 200 {
             return Err(AppError::invalid("q", "must be at most 200 characters"));
         }
         f.q = Some(qs.clone());
     }
-    f.after = q.cursor.as_deref().map(|c| decode_cursor(sort, c)).transpose()?;
+    f.after = q
+        .cursor
+        .as_deref()
+        .map(|c| decode_cursor(sort, c))
+        .transpose()?;
     if !p.is_agent() {
         f.requester_id = Some(p.id);
     }
@@ -393,16 +519,30 @@ pub fn list(app: &App, p: &Principal, q: &ListQuery) -> Result<TicketPage, AppEr
             f.tier = Some(tier_by_short(&tiers, "tier", tier)?.level);
         }
         if let Some(team) = &q.team {
-            let r = team.parse::<i64>().map(Ref::Id).unwrap_or_else(|_| Ref::Name(team.clone()));
+            let r = team
+                .parse::<i64>()
+                .map(Ref::Id)
+                .unwrap_or_else(|_| Ref::Name(team.clone()));
             f.team_id = Some(resolve_team(repo, "team", &r)?.id);
         }
         if let Some(a) = &q.assignee {
-            f.assignee_id = Some(if a == "me" { p.id } else { resolve_user(repo, "assignee", &Ref::Name(a.clone()))?.id });
+            f.assignee_id = Some(if a == "me" {
+                p.id
+            } else {
+                resolve_user(repo, "assignee", &Ref::Name(a.clone()))?.id
+            });
         }
         let (tickets, more) = repo.list_tickets(&f)?;
         let mut names = Names::new(repo)?;
-        let items = tickets.iter().map(|t| names.view(repo, t)).collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = if more { tickets.last().map(|t| encode_cursor(sort, t)) } else { None };
+        let items = tickets
+            .iter()
+            .map(|t| names.view(repo, t))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = if more {
+            tickets.last().map(|t| encode_cursor(sort, t))
+        } else {
+            None
+        };
         Ok(TicketPage { items, next_cursor })
     })
 }
@@ -445,7 +585,11 @@ impl From<EventRecord> for TimelineItem {
 pub fn timeline(app: &App, p: &Principal, key: &str) -> Result<Vec<TimelineItem>, AppError> {
     app.store.read(|repo| {
         let t = load_visible(repo, p, key, false)?;
-        Ok(repo.events_for(t.id, !p.is_agent())?.into_iter().map(TimelineItem::from).collect())
+        Ok(repo
+            .events_for(t.id, !p.is_agent())?
+            .into_iter()
+            .map(TimelineItem::from)
+            .collect())
     })
 }
 
@@ -462,9 +606,18 @@ pub fn events(app: &App, p: &Principal, key: &str) -> Result<Vec<EventRecord>, A
 type Change = (EventKind, bool, serde_json::Value);
 
 /// Loads, checks, changes and saves a ticket with its event, in one transaction.
-fn mutate<F>(app: &App, p: &Principal, key: &str, if_match: Option<i64>, agent_only: bool, op: F) -> Result<TicketView, AppError>
+fn mutate<F>(
+    app: &App,
+    p: &Principal,
+    key: &str,
+    if_match: Option<i64>,
+    agent_only: bool,
+    op: F,
+) -> Result<TicketView, AppError>
 where
-    F: FnOnce(&mut Repo<'_>, &Principal, &mut Ticket, DateTime<Utc>) -> Result<Change, AppError> + Send + 'static,
+    F: FnOnce(&mut Repo<'_>, &Principal, &mut Ticket, DateTime<Utc>) -> Result<Change, AppError>
+        + Send
+        + 'static,
 {
     let p = p.clone();
     let key = key.to_owned();
@@ -503,20 +656,34 @@ pub struct CommentInput {
 }
 
 /// Adds a comment.
-pub fn comment(app: &App, p: &Principal, key: &str, input: CommentInput) -> Result<TicketView, AppError> {
+pub fn comment(
+    app: &App,
+    p: &Principal,
+    key: &str,
+    input: CommentInput,
+) -> Result<TicketView, AppError> {
     let body = input.body.unwrap_or_default();
     if body.trim().is_empty() {
-        return Err(AppError::invalid("body", "is required and must not be blank"));
+        return Err(AppError::invalid(
+            "body",
+            "is required and must not be blank",
+        ));
     }
     check_text("body", &body)?;
     let public = input.public.unwrap_or(!p.is_agent());
     if !public && !p.is_agent() {
-        return Err(AppError::Forbidden("requesters can only add public comments".into()));
+        return Err(AppError::Forbidden(
+            "requesters can only add public comments".into(),
+        ));
     }
     mutate(app, p, key, None, false, move |_, p, t, now| {
         let by_requester = t.requester_id == p.id;
         t.comment(public, p.is_agent(), by_requester, now)?;
-        Ok((EventKind::Commented, public, serde_json::json!({ "body": body, "public": public })))
+        Ok((
+            EventKind::Commented,
+            public,
+            serde_json::json!({ "body": body, "public": public }),
+        ))
     })
 }
 
@@ -531,24 +698,48 @@ pub struct AssignInput {
 }
 
 /// Assigns a team and/or agent (agents only).
-pub fn assign(app: &App, p: &Principal, key: &str, input: AssignInput, if_match: Option<i64>) -> Result<TicketView, AppError> {
+pub fn assign(
+    app: &App,
+    p: &Principal,
+    key: &str,
+    input: AssignInput,
+    if_match: Option<i64>,
+) -> Result<TicketView, AppError> {
     mutate(app, p, key, if_match, true, move |repo, _, t, now| {
-        let team = input.team.as_ref().map(|r| resolve_team(repo, "team", r)).transpose()?;
+        let team = input
+            .team
+            .as_ref()
+            .map(|r| resolve_team(repo, "team", r))
+            .transpose()?;
         if let Some(team) = &team {
             if team.tier != t.tier {
                 return Err(AppError::invalid(
                     "team",
-                    format!("team '{}' works at another tier than the ticket; escalate or hand back instead", team.name),
+                    format!(
+                        "team '{}' works at another tier than the ticket; escalate or hand back instead",
+                        team.name
+                    ),
                 ));
             }
         }
-        let assignee = input.assignee.as_ref().map(|r| resolve_user(repo, "assignee", r)).transpose()?;
+        let assignee = input
+            .assignee
+            .as_ref()
+            .map(|r| resolve_user(repo, "assignee", r))
+            .transpose()?;
         if let Some(a) = &assignee {
             if !a.roles.is_agent() || a.disabled {
-                return Err(AppError::invalid("assignee", format!("'{}' is not an active agent", a.name)));
+                return Err(AppError::invalid(
+                    "assignee",
+                    format!("'{}' is not an active agent", a.name),
+                ));
             }
         }
-        t.assign(team.as_ref().map(|x| x.id), assignee.as_ref().map(|a| a.id), now)?;
+        t.assign(
+            team.as_ref().map(|x| x.id),
+            assignee.as_ref().map(|a| a.id),
+            now,
+        )?;
         Ok((
             EventKind::Assigned,
             false,
@@ -570,10 +761,23 @@ pub struct TransitionInput {
 }
 
 /// Changes status by the state machine (agents only).
-pub fn transition(app: &App, p: &Principal, key: &str, input: TransitionInput, if_match: Option<i64>) -> Result<TicketView, AppError> {
-    let status = input.status.as_deref().ok_or_else(|| AppError::invalid("status", "is required"))?;
+pub fn transition(
+    app: &App,
+    p: &Principal,
+    key: &str,
+    input: TransitionInput,
+    if_match: Option<i64>,
+) -> Result<TicketView, AppError> {
+    let status = input
+        .status
+        .as_deref()
+        .ok_or_else(|| AppError::invalid("status", "is required"))?;
     let to = Status::parse("status", status)?;
-    let reason = input.reason.as_deref().map(|r| PendingReason::parse("reason", r)).transpose()?;
+    let reason = input
+        .reason
+        .as_deref()
+        .map(|r| PendingReason::parse("reason", r))
+        .transpose()?;
     if let Some(n) = &input.note {
         check_text("note", n)?;
     }
@@ -602,7 +806,11 @@ pub struct TierMoveInput {
     pub articles: Option<Vec<i64>>,
 }
 
-fn last_team_at(repo: &mut Repo<'_>, ticket_id: i64, tier_short: &str) -> Result<Option<i64>, StoreError> {
+fn last_team_at(
+    repo: &mut Repo<'_>,
+    ticket_id: i64,
+    tier_short: &str,
+) -> Result<Option<i64>, StoreError> {
     let events = repo.events_for(ticket_id, false)?;
     Ok(events
         .iter()
@@ -613,7 +821,14 @@ fn last_team_at(repo: &mut Repo<'_>, ticket_id: i64, tier_short: &str) -> Result
 }
 
 /// Escalates (up) or hands back (down) a ticket (agents only).
-pub fn move_tier(app: &App, p: &Principal, key: &str, input: TierMoveInput, up: bool, if_match: Option<i64>) -> Result<TicketView, AppError> {
+pub fn move_tier(
+    app: &App,
+    p: &Principal,
+    key: &str,
+    input: TierMoveInput,
+    up: bool,
+    if_match: Option<i64>,
+) -> Result<TicketView, AppError> {
     let note = check_note("note", input.note.as_deref())?;
     mutate(app, p, key, if_match, true, move |repo, _, t, now| {
         let tiers = repo.list_tiers()?;
@@ -621,27 +836,47 @@ pub fn move_tier(app: &App, p: &Principal, key: &str, input: TierMoveInput, up: 
         let target = match &input.to_tier {
             Some(short) => tier_by_short(&tiers, "to_tier", short)?.clone(),
             None => {
-                let idx = if up { current.checked_add(1) } else { current.checked_sub(1) };
+                let idx = if up {
+                    current.checked_add(1)
+                } else {
+                    current.checked_sub(1)
+                };
                 idx.and_then(|i| tiers.get(i)).cloned().ok_or_else(|| {
                     AppError::invalid(
                         "to_tier",
-                        if up { "the ticket is already at the highest tier" } else { "the ticket is already at the first tier" },
+                        if up {
+                            "the ticket is already at the highest tier"
+                        } else {
+                            "the ticket is already at the first tier"
+                        },
                     )
                 })?
             }
         };
-        let from_short = tiers.get(current).map(|x| x.short.clone()).unwrap_or_default();
+        let from_short = tiers
+            .get(current)
+            .map(|x| x.short.clone())
+            .unwrap_or_default();
         if up && target.level <= t.tier {
-            return Err(AppError::invalid("to_tier", format!("{} is not above {from_short}; use hand-back", target.short)));
+            return Err(AppError::invalid(
+                "to_tier",
+                format!("{} is not above {from_short}; use hand-back", target.short),
+            ));
         }
         if !up && target.level >= t.tier {
-            return Err(AppError::invalid("to_tier", format!("{} is not below {from_short}; use escalate", target.short)));
+            return Err(AppError::invalid(
+                "to_tier",
+                format!("{} is not below {from_short}; use escalate", target.short),
+            ));
         }
         let explicit = match &input.team {
             Some(r) => {
                 let team = resolve_team(repo, "team", r)?;
                 if team.tier != target.level {
-                    return Err(AppError::invalid("team", format!("team '{}' does not work at {}", team.name, target.short)));
+                    return Err(AppError::invalid(
+                        "team",
+                        format!("team '{}' does not work at {}", team.name, target.short),
+                    ));
                 }
                 Some(team.id)
             }
@@ -652,15 +887,26 @@ pub fn move_tier(app: &App, p: &Principal, key: &str, input: TierMoveInput, up: 
         if let Some(ids) = &input.articles {
             for id in ids {
                 if repo.article_by_id(*id)?.is_none() {
-                    return Err(AppError::invalid("articles", format!("unknown article {id}")));
+                    return Err(AppError::invalid(
+                        "articles",
+                        format!("unknown article {id}"),
+                    ));
                 }
             }
         }
         let from_team = t.team_id;
         let team_id = routed.map(|(id, _)| id);
         t.move_to_tier(target.level, team_id, target.response_target_secs, now)?;
-        let to_team_name = team_id.map(|id| repo.team_by_id(id)).transpose()?.flatten().map(|x| x.name);
-        let kind = if up { EventKind::Escalated } else { EventKind::HandedBack };
+        let to_team_name = team_id
+            .map(|id| repo.team_by_id(id))
+            .transpose()?
+            .flatten()
+            .map(|x| x.name);
+        let kind = if up {
+            EventKind::Escalated
+        } else {
+            EventKind::HandedBack
+        };
         Ok((
             kind,
             false,
@@ -691,13 +937,22 @@ pub struct ResolveInput {
 }
 
 /// Resolves a ticket (agents only).
-pub fn resolve(app: &App, p: &Principal, key: &str, input: ResolveInput, if_match: Option<i64>) -> Result<TicketView, AppError> {
+pub fn resolve(
+    app: &App,
+    p: &Principal,
+    key: &str,
+    input: ResolveInput,
+    if_match: Option<i64>,
+) -> Result<TicketView, AppError> {
     let code = input.code.clone().unwrap_or_default();
     let note = input.note.clone().unwrap_or_default();
     mutate(app, p, key, if_match, true, move |repo, _, t, now| {
         if let Some(id) = input.article_id {
             if repo.article_by_id(id)?.is_none() {
-                return Err(AppError::invalid("article_id", format!("unknown article {id}")));
+                return Err(AppError::invalid(
+                    "article_id",
+                    format!("unknown article {id}"),
+                ));
             }
         }
         t.resolve(&code, &note, input.article_id, now)?;
@@ -720,7 +975,13 @@ pub struct PriorityInput {
 }
 
 /// Overrides the matrix priority with a reason (agents only).
-pub fn set_priority(app: &App, p: &Principal, key: &str, input: PriorityInput, if_match: Option<i64>) -> Result<TicketView, AppError> {
+pub fn set_priority(
+    app: &App,
+    p: &Principal,
+    key: &str,
+    input: PriorityInput,
+    if_match: Option<i64>,
+) -> Result<TicketView, AppError> {
     let priority = Priority::parse("priority", input.priority.as_deref().unwrap_or(""))?;
     let reason = input.reason.unwrap_or_default();
     mutate(app, p, key, if_match, true, move |repo, _, t, now| {

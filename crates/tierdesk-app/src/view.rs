@@ -144,7 +144,11 @@ pub struct Names {
 impl Names {
     /// Loads the tier names.
     pub fn new(repo: &mut Repo<'_>) -> Result<Names, StoreError> {
-        let tiers = repo.list_tiers()?.into_iter().map(|t| (t.level, t.short)).collect();
+        let tiers = repo
+            .list_tiers()?
+            .into_iter()
+            .map(|t| (t.level, t.short))
+            .collect();
         Ok(Names {
             tiers,
             ..Names::default()
@@ -153,7 +157,10 @@ impl Names {
 
     /// Tier short name, or `L<n>` for an unknown level.
     pub fn tier(&self, level: i32) -> String {
-        self.tiers.get(&level).cloned().unwrap_or_else(|| format!("L{level}"))
+        self.tiers
+            .get(&level)
+            .cloned()
+            .unwrap_or_else(|| format!("L{level}"))
     }
 
     fn team(&mut self, repo: &mut Repo<'_>, id: i64) -> Result<Option<String>, StoreError> {
@@ -211,11 +218,27 @@ impl Names {
 
     /// The API view of a ticket.
     pub fn view(&mut self, repo: &mut Repo<'_>, t: &Ticket) -> Result<TicketView, StoreError> {
-        let team = t.team_id.map(|id| self.team(repo, id)).transpose()?.flatten();
-        let assignee = t.assignee_id.map(|id| self.user(repo, id)).transpose()?.flatten();
+        let team = t
+            .team_id
+            .map(|id| self.team(repo, id))
+            .transpose()?
+            .flatten();
+        let assignee = t
+            .assignee_id
+            .map(|id| self.user(repo, id))
+            .transpose()?
+            .flatten();
         let requester = self.user(repo, t.requester_id)?.unwrap_or_default();
-        let service = t.service_id.map(|id| self.service(repo, id)).transpose()?.flatten();
-        let category = t.category_id.map(|id| self.category(repo, id)).transpose()?.flatten();
+        let service = t
+            .service_id
+            .map(|id| self.service(repo, id))
+            .transpose()?
+            .flatten();
+        let category = t
+            .category_id
+            .map(|id| self.category(repo, id))
+            .transpose()?
+            .flatten();
         let resolution = t.resolution_code.as_ref().map(|_| ResolutionView {
             code: t.resolution_code.clone(),
             note: t.resolution_note.clone(),

@@ -6,7 +6,10 @@ use crate::DomainError;
 pub fn parse_duration(field: &'static str, text: &str) -> Result<i64, DomainError> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(DomainError::field(field, "empty duration; write e.g. 15m, 1h, 3d, 90s"));
+        return Err(DomainError::field(
+            field,
+            "empty duration; write e.g. 15m, 1h, 3d, 90s",
+        ));
     }
     let mut total: i64 = 0;
     let mut number: Option<i64> = None;
@@ -33,9 +36,9 @@ pub fn parse_duration(field: &'static str, text: &str) -> Result<i64, DomainErro
                 ));
             }
         };
-        let n = number
-            .take()
-            .ok_or_else(|| DomainError::field(field, format!("'{text}' has a unit without a number")))?;
+        let n = number.take().ok_or_else(|| {
+            DomainError::field(field, format!("'{text}' has a unit without a number"))
+        })?;
         total = n
             .checked_mul(unit)
             .and_then(|v| total.checked_add(v))

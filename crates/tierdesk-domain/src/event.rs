@@ -49,9 +49,18 @@ impl EventKind {
     /// Parses an API name.
     pub fn parse(text: &str) -> Option<EventKind> {
         use EventKind::*;
-        [Created, Commented, StatusChanged, Assigned, Escalated, HandedBack, Resolved, PriorityChanged]
-            .into_iter()
-            .find(|k| k.as_str() == text)
+        [
+            Created,
+            Commented,
+            StatusChanged,
+            Assigned,
+            Escalated,
+            HandedBack,
+            Resolved,
+            PriorityChanged,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
     }
 }
 
@@ -77,7 +86,13 @@ impl NewEvent {
     }
 
     /// A change event: `extra` fields plus `changes` computed from `before` and `after`.
-    pub fn change(kind: EventKind, public: bool, before: &Ticket, after: &Ticket, extra: Value) -> NewEvent {
+    pub fn change(
+        kind: EventKind,
+        public: bool,
+        before: &Ticket,
+        after: &Ticket,
+        extra: Value,
+    ) -> NewEvent {
         let mut data = match extra {
             Value::Object(map) => map,
             _ => Map::new(),
@@ -93,7 +108,9 @@ impl NewEvent {
 
 /// Field-by-field `[before, after]` of two tickets.
 pub fn diff(before: &Ticket, after: &Ticket) -> Map<String, Value> {
-    let (Ok(Value::Object(b)), Ok(Value::Object(a))) = (serde_json::to_value(before), serde_json::to_value(after)) else {
+    let (Ok(Value::Object(b)), Ok(Value::Object(a))) =
+        (serde_json::to_value(before), serde_json::to_value(after))
+    else {
         return Map::new();
     };
     let mut out = Map::new();
@@ -123,7 +140,9 @@ pub enum ReplayError {
 }
 
 /// Rebuilds a ticket from its events (kind and data, in order).
-pub fn replay<'a>(events: impl IntoIterator<Item = (EventKind, &'a Value)>) -> Result<Ticket, ReplayError> {
+pub fn replay<'a>(
+    events: impl IntoIterator<Item = (EventKind, &'a Value)>,
+) -> Result<Ticket, ReplayError> {
     let mut iter = events.into_iter();
     let mut state = match iter.next() {
         Some((EventKind::Created, data)) => match data.get("ticket") {
@@ -141,5 +160,6 @@ pub fn replay<'a>(events: impl IntoIterator<Item = (EventKind, &'a Value)>) -> R
             }
         }
     }
-    serde_json::from_value(Value::Object(state)).map_err(|source| ReplayError::Bad { index: 0, source })
+    serde_json::from_value(Value::Object(state))
+        .map_err(|source| ReplayError::Bad { index: 0, source })
 }

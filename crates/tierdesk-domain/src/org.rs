@@ -22,7 +22,13 @@ pub enum Role {
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 5] = [Role::Requester, Role::Agent, Role::Lead, Role::Approver, Role::Admin];
+    pub const ALL: [Role; 5] = [
+        Role::Requester,
+        Role::Agent,
+        Role::Lead,
+        Role::Approver,
+        Role::Admin,
+    ];
 
     /// The API name.
     pub fn as_str(self) -> &'static str {
@@ -72,7 +78,11 @@ impl Roles {
 
     /// The comma-separated form.
     pub fn to_list(&self) -> String {
-        self.0.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+        self.0
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     /// True when the set holds `role`.
@@ -134,7 +144,10 @@ pub fn check_name(field: &'static str, name: &str) -> Result<String, DomainError
         return Err(DomainError::field(field, "must be at most 200 characters"));
     }
     if trimmed.chars().any(char::is_control) {
-        return Err(DomainError::field(field, "must not contain control characters"));
+        return Err(DomainError::field(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -155,7 +168,10 @@ mod tests {
     #[test]
     fn default_tiers_match_spec() {
         let tiers = default_tiers();
-        let targets: Vec<_> = tiers.iter().map(|t| (t.short.as_str(), t.response_target_secs)).collect();
+        let targets: Vec<_> = tiers
+            .iter()
+            .map(|t| (t.short.as_str(), t.response_target_secs))
+            .collect();
         assert_eq!(targets, [("L1", 900), ("L2", 3600), ("L3", 14_400)]);
     }
 }

@@ -6,8 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ticket::Priority;
 use crate::Timestamp;
+use crate::ticket::Priority;
 
 /// Which target a clock measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -84,7 +84,11 @@ impl Clock {
 
     /// Stops the clock: met when on time, breached when late.
     pub fn stop(&mut self, now: Timestamp) {
-        self.state = if now <= self.due_at { ClockState::Met } else { ClockState::Breached };
+        self.state = if now <= self.due_at {
+            ClockState::Met
+        } else {
+            ClockState::Breached
+        };
         self.stopped_at = Some(now);
     }
 

@@ -153,7 +153,10 @@ mod tests {
         let err = Status::New.check_transition(Status::Closed).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("from new to closed"), "{text}");
-        assert!(text.contains("assigned, in_progress, pending, resolved, cancelled"), "{text}");
+        assert!(
+            text.contains("assigned, in_progress, pending, resolved, cancelled"),
+            "{text}"
+        );
     }
 
     #[test]

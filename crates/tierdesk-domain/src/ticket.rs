@@ -78,15 +78,21 @@ impl Channel {
 
     /// Parses an API name.
     pub fn parse(field: &'static str, text: &str) -> Result<Channel, DomainError> {
-        [Channel::Portal, Channel::Api, Channel::Email, Channel::Chat, Channel::Alert]
-            .into_iter()
-            .find(|c| c.as_str() == text)
-            .ok_or_else(|| {
-                DomainError::field(
-                    field,
-                    format!("unknown channel '{text}'; one of: portal, api, email, chat, alert"),
-                )
-            })
+        [
+            Channel::Portal,
+            Channel::Api,
+            Channel::Email,
+            Channel::Chat,
+            Channel::Alert,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == text)
+        .ok_or_else(|| {
+            DomainError::field(
+                field,
+                format!("unknown channel '{text}'; one of: portal, api, email, chat, alert"),
+            )
+        })
     }
 }
 
@@ -126,7 +132,10 @@ impl Priority {
             "P2" => Ok(Priority::P2),
             "P3" => Ok(Priority::P3),
             "P4" => Ok(Priority::P4),
-            _ => Err(DomainError::field(field, format!("unknown priority '{text}'; one of: P1, P2, P3, P4"))),
+            _ => Err(DomainError::field(
+                field,
+                format!("unknown priority '{text}'; one of: P1, P2, P3, P4"),
+            )),
         }
     }
 
@@ -308,10 +317,16 @@ pub struct NewTicket {
 pub fn check_title(title: &str) -> Result<String, DomainError> {
     let t = title.trim();
     if t.is_empty() {
-        return Err(DomainError::field("title", "is required and must not be blank"));
+        return Err(DomainError::field(
+            "title",
+            "is required and must not be blank",
+        ));
     }
     if t.chars().count() > 300 {
-        return Err(DomainError::field("title", "must be at most 300 characters"));
+        return Err(DomainError::field(
+            "title",
+            "must be at most 300 characters",
+        ));
     }
     Ok(t.to_owned())
 }
@@ -320,10 +335,16 @@ pub fn check_title(title: &str) -> Result<String, DomainError> {
 pub fn check_note(field: &'static str, note: Option<&str>) -> Result<String, DomainError> {
     let note = note.map(str::trim).unwrap_or("");
     if note.is_empty() {
-        return Err(DomainError::field(field, "is required: say what was tried and why"));
+        return Err(DomainError::field(
+            field,
+            "is required: say what was tried and why",
+        ));
     }
     if note.chars().count() > 20_000 {
-        return Err(DomainError::field(field, "must be at most 20000 characters"));
+        return Err(DomainError::field(
+            field,
+            "must be at most 20000 characters",
+        ));
     }
     Ok(note.to_owned())
 }
@@ -340,12 +361,26 @@ impl Ticket {
     ) -> Ticket {
         let priority = Priority::from_matrix(new.impact, new.urgency);
         let clocks = vec![
-            Clock::start(ClockKind::Response, Some(first_tier), targets.response_secs(first_tier), now),
-            Clock::start(ClockKind::Resolution, None, targets.resolution_secs(priority), now),
+            Clock::start(
+                ClockKind::Response,
+                Some(first_tier),
+                targets.response_secs(first_tier),
+                now,
+            ),
+            Clock::start(
+                ClockKind::Resolution,
+                None,
+                targets.resolution_secs(priority),
+                now,
+            ),
         ];
         Ticket {
             id: 0,
-            key: TicketKey { kind: new.kind, number }.to_string(),
+            key: TicketKey {
+                kind: new.kind,
+                number,
+            }
+            .to_string(),
             kind: new.kind,
             title: new.title,
             description: new.description,
@@ -394,7 +429,11 @@ impl Ticket {
 
     /// The earliest due time of any running clock: what a queue sorts by.
     pub fn sla_due(&self) -> Option<Timestamp> {
-        self.clocks.iter().filter(|c| c.is_running()).map(|c| c.due_at).min()
+        self.clocks
+            .iter()
+            .filter(|c| c.is_running())
+            .map(|c| c.due_at)
+            .min()
     }
 
     fn running_due(&self, kind: ClockKind) -> Option<Timestamp> {
@@ -431,7 +470,13 @@ impl Ticket {
 
     /// Adds a comment's effect on the ticket. Only a public comment by an agent counts as a
     /// response; a requester reply reopens a resolved ticket.
-    pub fn comment(&mut self, public: bool, by_agent: bool, by_requester: bool, now: Timestamp) -> Result<(), DomainError> {
+    pub fn comment(
+        &mut self,
+        public: bool,
+        by_agent: bool,
+        by_requester: bool,
+        now: Timestamp,
+    ) -> Result<(), DomainError> {
         if self.status == Status::Closed {
             return Err(DomainError::NotAllowed(format!(
                 "ticket {} is closed: open a follow-up ticket instead",
@@ -475,7 +520,10 @@ impl Ticket {
             ));
         }
         if to == Status::Pending && pending_reason.is_none() {
-            return Err(DomainError::field("reason", "pending needs a reason: requester, vendor or change"));
+            return Err(DomainError::field(
+                "reason",
+                "pending needs a reason: requester, vendor or change",
+            ));
         }
         if to == Status::Assigned && self.team_id.is_none() && self.assignee_id.is_none() {
             return Err(DomainError::field("status", "assign a team or agent first"));
@@ -484,7 +532,11 @@ impl Ticket {
             self.reopen(now);
         }
         self.status = to;
-        self.pending_reason = if to == Status::Pending { pending_reason } else { None };
+        self.pending_reason = if to == Status::Pending {
+            pending_reason
+        } else {
+            None
+        };
         match to {
             Status::Closed | Status::Cancelled => {
                 self.closed_at = Some(now);
@@ -501,10 +553,18 @@ impl Ticket {
     }
 
     /// Assigns a team and/or agent. Assigning a new ticket moves it to `assigned`.
-    pub fn assign(&mut self, team_id: Option<i64>, assignee_id: Option<i64>, now: Timestamp) -> Result<(), DomainError> {
+    pub fn assign(
+        &mut self,
+        team_id: Option<i64>,
+        assignee_id: Option<i64>,
+        now: Timestamp,
+    ) -> Result<(), DomainError> {
         self.refuse_if_final("assigned")?;
         if team_id.is_none() && assignee_id.is_none() {
-            return Err(DomainError::field("team", "give a team, an assignee or both"));
+            return Err(DomainError::field(
+                "team",
+                "give a team, an assignee or both",
+            ));
         }
         if let Some(team) = team_id {
             if self.team_id != Some(team) {
@@ -526,33 +586,60 @@ impl Ticket {
 
     /// Moves the ticket to another tier (escalation when higher, hand-back when lower): the
     /// old tier's response clock stops (the move is that tier's action), the new tier's starts.
-    pub fn move_to_tier(&mut self, tier: i32, team_id: Option<i64>, response_secs: i64, now: Timestamp) -> Result<(), DomainError> {
+    pub fn move_to_tier(
+        &mut self,
+        tier: i32,
+        team_id: Option<i64>,
+        response_secs: i64,
+        now: Timestamp,
+    ) -> Result<(), DomainError> {
         self.refuse_if_final("moved to another tier")?;
         if tier == self.tier {
-            return Err(DomainError::field("to_tier", format!("the ticket is already at tier level {tier}")));
+            return Err(DomainError::field(
+                "to_tier",
+                format!("the ticket is already at tier level {tier}"),
+            ));
         }
         self.record_agent_response(now);
         self.tier = tier;
         self.team_id = team_id;
         self.assignee_id = None;
         if self.status.is_open() {
-            self.status = if team_id.is_some() { Status::Assigned } else { Status::New };
+            self.status = if team_id.is_some() {
+                Status::Assigned
+            } else {
+                Status::New
+            };
             self.pending_reason = None;
         }
         let clock_state_open = self.status.is_open();
         if clock_state_open {
-            self.clocks.push(Clock::start(ClockKind::Response, Some(tier), response_secs, now));
+            self.clocks.push(Clock::start(
+                ClockKind::Response,
+                Some(tier),
+                response_secs,
+                now,
+            ));
         }
         self.touch(now);
         Ok(())
     }
 
     /// Resolves with a code and note; stops the running clocks.
-    pub fn resolve(&mut self, code: &str, note: &str, article_id: Option<i64>, now: Timestamp) -> Result<(), DomainError> {
+    pub fn resolve(
+        &mut self,
+        code: &str,
+        note: &str,
+        article_id: Option<i64>,
+        now: Timestamp,
+    ) -> Result<(), DomainError> {
         self.status.check_transition(Status::Resolved)?;
         let code = code.trim();
         if code.is_empty() || code.len() > 64 {
-            return Err(DomainError::field("code", "is required (e.g. fixed, workaround, no_fault), at most 64 characters"));
+            return Err(DomainError::field(
+                "code",
+                "is required (e.g. fixed, workaround, no_fault), at most 64 characters",
+            ));
         }
         let note = check_note("note", Some(note))?;
         self.record_agent_response(now);
@@ -572,7 +659,13 @@ impl Ticket {
     }
 
     /// Overrides the matrix priority with a reason; recomputes the resolution due time.
-    pub fn set_priority(&mut self, priority: Priority, reason: &str, targets: &SlaTargets, now: Timestamp) -> Result<(), DomainError> {
+    pub fn set_priority(
+        &mut self,
+        priority: Priority,
+        reason: &str,
+        targets: &SlaTargets,
+        now: Timestamp,
+    ) -> Result<(), DomainError> {
         self.refuse_if_final("re-prioritised")?;
         let reason = check_note("reason", Some(reason))?;
         self.priority = priority;
@@ -639,7 +732,14 @@ mod tests {
     fn keys_parse_and_print() {
         let k = TicketKey::parse("inc-1042").unwrap();
         assert_eq!(k.to_string(), "INC-1042");
-        for bad in ["INC-", "INC-x", "FOO-1", "INC1", "INC--1", "INC-99999999999999999999"] {
+        for bad in [
+            "INC-",
+            "INC-x",
+            "FOO-1",
+            "INC1",
+            "INC--1",
+            "INC-99999999999999999999",
+        ] {
             assert!(TicketKey::parse(bad).is_none(), "{bad}");
         }
     }

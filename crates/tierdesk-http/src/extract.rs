@@ -18,7 +18,10 @@ pub struct Caller(pub Principal);
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let header = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -37,10 +40,14 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 /// Runs a blocking service call off the async workers.
-pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, AppError> + Send + 'static) -> Result<T, ApiError> {
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, ApiError> {
     match tokio::task::spawn_blocking(f).await {
         Ok(r) => r.map_err(ApiError::from),
-        Err(_) => Err(ApiError::App(AppError::Store(tierdesk_app::StoreError::Other("worker failed".into())))),
+        Err(_) => Err(ApiError::App(AppError::Store(
+            tierdesk_app::StoreError::Other("worker failed".into()),
+        ))),
     }
 }
 
@@ -57,7 +64,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|ct| {
-                let ct = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                let ct = ct
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
                 ct == "application/json" || ct.ends_with("+json")
             });
         if json == Some(false) {
@@ -66,20 +78,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 detail: "send Content-Type: application/json".into(),
             });
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
-            let status = e.status();
-            if status == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::Body {
-                    status,
-                    detail: format!("the body is larger than {} bytes", crate::MAX_BODY_BYTES),
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e: BytesRejection| {
+                let status = e.status();
+                if status == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::Body {
+                        status,
+                        detail: format!("the body is larger than {} bytes", crate::MAX_BODY_BYTES),
+                    }
+                } else {
+                    ApiError::Body {
+                        status: StatusCode::BAD_REQUEST,
+                        detail: format!("could not read the body: {e}"),
+                    }
                 }
-            } else {
-                ApiError::Body {
-                    status: StatusCode::BAD_REQUEST,
-                    detail: format!("could not read the body: {e}"),
-                }
-            }
-        })?;
+            })?;
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         let value = serde_path_to_error::deserialize::<_, T>(&mut de);
         if value.is_ok() {

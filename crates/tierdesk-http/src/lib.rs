@@ -46,13 +46,17 @@ impl utoipa::Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
-        doc.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new())]);
+        doc.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
     }
 }
 
 /// The router and the OpenAPI document built from the same route table.
 pub fn router_and_openapi(app: App) -> (Router, utoipa::openapi::OpenApi) {
-    let (router, doc) = routes::table(OpenApiRouter::with_openapi(ApiDoc::openapi())).split_for_parts();
+    let (router, doc) =
+        routes::table(OpenApiRouter::with_openapi(ApiDoc::openapi())).split_for_parts();
     let doc_json = doc.clone();
     let router = router
         .route(
@@ -76,6 +80,12 @@ pub fn router(app: App) -> Router {
 }
 
 /// Serves until `shutdown` completes, then drains in-flight requests.
-pub async fn serve(listener: TcpListener, app: App, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router(app)).with_graceful_shutdown(shutdown).await
+pub async fn serve(
+    listener: TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

@@ -98,7 +98,12 @@ impl ApiError {
                 p
             }
             ApiError::Param { field, message } => {
-                let mut p = problem(StatusCode::BAD_REQUEST, "invalid-parameter", "Invalid parameter", format!("{field}: {message}"));
+                let mut p = problem(
+                    StatusCode::BAD_REQUEST,
+                    "invalid-parameter",
+                    "Invalid parameter",
+                    format!("{field}: {message}"),
+                );
                 p.errors.push(FieldError {
                     field: field.clone(),
                     message: message.clone(),
@@ -113,11 +118,21 @@ impl ApiError {
 fn app_problem(e: &AppError) -> Problem {
     let detail = e.to_string();
     match e {
-        AppError::Unauthorized(_) => problem(StatusCode::UNAUTHORIZED, "unauthorized", "Authentication required", detail),
+        AppError::Unauthorized(_) => problem(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication required",
+            detail,
+        ),
         AppError::Forbidden(_) => problem(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail),
         AppError::NotFound(_) => problem(StatusCode::NOT_FOUND, "not-found", "Not found", detail),
         AppError::Invalid { field, message } => {
-            let mut p = problem(StatusCode::UNPROCESSABLE_ENTITY, "validation", "Invalid input", detail.clone());
+            let mut p = problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                "Invalid input",
+                detail.clone(),
+            );
             p.errors.push(FieldError {
                 field: field.clone(),
                 message: message.clone(),
@@ -126,7 +141,11 @@ fn app_problem(e: &AppError) -> Problem {
         }
         AppError::InvalidTransition { from, to, allowed } => {
             let names: Vec<String> = allowed.iter().map(|s| s.as_str().to_owned()).collect();
-            let list = if names.is_empty() { "none: the status is final".to_owned() } else { names.join(", ") };
+            let list = if names.is_empty() {
+                "none: the status is final".to_owned()
+            } else {
+                names.join(", ")
+            };
             let mut p = problem(
                 StatusCode::CONFLICT,
                 "invalid-transition",
@@ -141,9 +160,19 @@ fn app_problem(e: &AppError) -> Problem {
             p
         }
         AppError::Conflict(_) => problem(StatusCode::CONFLICT, "conflict", "Conflict", detail),
-        AppError::PreconditionFailed(_) => problem(StatusCode::PRECONDITION_FAILED, "precondition-failed", "Precondition failed", detail),
+        AppError::PreconditionFailed(_) => problem(
+            StatusCode::PRECONDITION_FAILED,
+            "precondition-failed",
+            "Precondition failed",
+            detail,
+        ),
         AppError::IdempotencyMismatch => {
-            let mut p = problem(StatusCode::UNPROCESSABLE_ENTITY, "idempotency-mismatch", "Idempotency-Key reused", detail);
+            let mut p = problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency-mismatch",
+                "Idempotency-Key reused",
+                detail,
+            );
             p.errors.push(FieldError {
                 field: "Idempotency-Key".into(),
                 message: "was already used with a different request body".into(),
@@ -156,14 +185,25 @@ fn app_problem(e: &AppError) -> Problem {
             "Service unavailable",
             "the database is unavailable; retry shortly".into(),
         ),
-        AppError::Store(StoreError::Unique(_)) => problem(StatusCode::CONFLICT, "conflict", "Conflict", "the record already exists".into()),
+        AppError::Store(StoreError::Unique(_)) => problem(
+            StatusCode::CONFLICT,
+            "conflict",
+            "Conflict",
+            "the record already exists".into(),
+        ),
         AppError::Store(StoreError::Constraint(_)) => problem(
             StatusCode::CONFLICT,
             "conflict",
             "Conflict",
-            "the change conflicts with the stored data (changed concurrently?); reload and retry".into(),
+            "the change conflicts with the stored data (changed concurrently?); reload and retry"
+                .into(),
         ),
-        AppError::Store(_) => problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", "an internal error occurred".into()),
+        AppError::Store(_) => problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            "an internal error occurred".into(),
+        ),
     }
 }
 
@@ -172,14 +212,19 @@ pub fn problem_response(p: &Problem) -> Response {
     let status = StatusCode::from_u16(p.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_vec(p).unwrap_or_default();
     let mut resp = (status, body).into_response();
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
     if status == StatusCode::SERVICE_UNAVAILABLE {
-        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
     }
     if status == StatusCode::UNAUTHORIZED {
-        resp.headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"tierdesk\""));
+        resp.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"tierdesk\""),
+        );
     }
     resp
 }

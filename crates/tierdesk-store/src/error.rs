@@ -70,7 +70,10 @@ impl From<postgres::Error> for StoreError {
             if *code == SqlState::UNIQUE_VIOLATION {
                 return StoreError::Unique(text);
             }
-            if *code == SqlState::FOREIGN_KEY_VIOLATION || *code == SqlState::CHECK_VIOLATION || *code == SqlState::NOT_NULL_VIOLATION {
+            if *code == SqlState::FOREIGN_KEY_VIOLATION
+                || *code == SqlState::CHECK_VIOLATION
+                || *code == SqlState::NOT_NULL_VIOLATION
+            {
                 return StoreError::Constraint(text);
             }
             if *code == SqlState::RAISE_EXCEPTION {

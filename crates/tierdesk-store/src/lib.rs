@@ -19,8 +19,8 @@ use std::sync::mpsc;
 pub use error::StoreError;
 pub use migrate::{MIGRATIONS, Migration};
 pub use repo::{
-    ArticleRecord, CategoryRecord, EventRecord, IdempotencyRecord, NewArticle, NewService, NewUser, Repo,
-    ServiceRecord, TeamRecord, TicketFilter, TicketSort, UserRecord,
+    ArticleRecord, CategoryRecord, EventRecord, IdempotencyRecord, NewArticle, NewService, NewUser,
+    Repo, ServiceRecord, TeamRecord, TicketFilter, TicketSort, UserRecord,
 };
 pub use value::{Conn, Dialect, Row, Value};
 
@@ -145,7 +145,9 @@ impl Store {
             Backend::Sqlite(_, path) => {
                 let conn = rusqlite::Connection::open(path)?;
                 conn.busy_timeout(std::time::Duration::from_secs(10))?;
-                conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
+                conn.execute_batch(
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+                )?;
                 migrate::migrate(&mut sqlite::SqliteConn(&conn), now)
             }
             Backend::Postgres(pg) => pg.read(|conn| migrate::migrate(conn, now)),
@@ -168,15 +170,19 @@ impl Store {
                     out: None,
                     reply: tx,
                 }))?;
-                rx.recv()
-                    .map_err(|_| E::from(StoreError::Unavailable("the SQLite writer stopped".into())))?
+                rx.recv().map_err(|_| {
+                    E::from(StoreError::Unavailable("the SQLite writer stopped".into()))
+                })?
             }
             Backend::Postgres(pg) => pg.write(|conn| f(&mut Repo::new(conn))),
         }
     }
 
     /// Runs `f` on a read connection (one snapshot on SQLite).
-    pub fn read<R, E: From<StoreError>>(&self, f: impl FnOnce(&mut Repo<'_>) -> Result<R, E>) -> Result<R, E> {
+    pub fn read<R, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut Repo<'_>) -> Result<R, E>,
+    ) -> Result<R, E> {
         match &self.backend {
             Backend::Sqlite(sqlite, _) => sqlite.read(|conn| f(&mut Repo::new(conn))),
             Backend::Postgres(pg) => pg.read(|conn| f(&mut Repo::new(conn))),
@@ -190,10 +196,25 @@ mod tests {
 
     #[test]
     fn urls_parse_and_redact() {
-        assert_eq!(DatabaseUrl::parse("sqlite://./x.db").unwrap(), DatabaseUrl::Sqlite("./x.db".into()));
-        assert_eq!(DatabaseUrl::parse("x.db").unwrap(), DatabaseUrl::Sqlite("x.db".into()));
-        assert!(matches!(DatabaseUrl::parse("postgres://u:p@h/d").unwrap(), DatabaseUrl::Postgres(_)));
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://./x.db").unwrap(),
+            DatabaseUrl::Sqlite("./x.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("x.db").unwrap(),
+            DatabaseUrl::Sqlite("x.db".into())
+        );
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://u:p@h/d").unwrap(),
+            DatabaseUrl::Postgres(_)
+        ));
         assert!(DatabaseUrl::parse("mysql://h/d").is_err());
-        assert_eq!(format!("{:?}", DatabaseUrl::parse("postgres://u:secret@h/d").unwrap()), "postgres://u:***@h/d");
+        assert_eq!(
+            format!(
+                "{:?}",
+                DatabaseUrl::parse("postgres://u:secret@h/d").unwrap()
+            ),
+            "postgres://u:***@h/d"
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! Versioned migrations, embedded in the binary: `migrations/sqlite/` and `migrations/postgres/`
 //! hold files of the same names. Applied files are never edited; a change is a new file.
 
-use crate::value::{Conn, Dialect, Value};
 use crate::StoreError;
+use crate::value::{Conn, Dialect, Value};
 
 /// One migration: version, name, SQL per backend.
 pub struct Migration {
@@ -26,7 +26,10 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
 
 /// Applies every migration not yet applied, each in its own transaction. Returns the versions
 /// applied now.
-pub fn migrate(conn: &mut dyn Conn, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<i64>, StoreError> {
+pub fn migrate(
+    conn: &mut dyn Conn,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<i64>, StoreError> {
     let ts = match conn.dialect() {
         Dialect::Sqlite => "INTEGER",
         Dialect::Postgres => "TIMESTAMPTZ",
@@ -45,9 +48,15 @@ pub fn migrate(conn: &mut dyn Conn, now: chrono::DateTime<chrono::Utc>) -> Resul
     result
 }
 
-fn apply_pending(conn: &mut dyn Conn, now: chrono::DateTime<chrono::Utc>) -> Result<Vec<i64>, StoreError> {
+fn apply_pending(
+    conn: &mut dyn Conn,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<i64>, StoreError> {
     let done: Vec<i64> = conn
-        .query("SELECT version FROM schema_migrations ORDER BY version", &[])?
+        .query(
+            "SELECT version FROM schema_migrations ORDER BY version",
+            &[],
+        )?
         .iter()
         .map(|r| r.i64(0))
         .collect::<Result<_, _>>()?;
@@ -97,7 +106,13 @@ mod tests {
         };
         let sqlite = list("sqlite");
         assert_eq!(sqlite, list("postgres"));
-        let embedded: Vec<String> = MIGRATIONS.iter().map(|m| format!("{}.sql", m.name)).collect();
-        assert_eq!(sqlite, embedded, "every migration file must be embedded in MIGRATIONS");
+        let embedded: Vec<String> = MIGRATIONS
+            .iter()
+            .map(|m| format!("{}.sql", m.name))
+            .collect();
+        assert_eq!(
+            sqlite, embedded,
+            "every migration file must be embedded in MIGRATIONS"
+        );
     }
 }

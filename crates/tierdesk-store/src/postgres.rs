@@ -9,8 +9,8 @@ use std::sync::{Condvar, Mutex};
 use postgres::types::{IsNull, Json, ToSql, Type, to_sql_checked};
 use postgres::{Client, NoTls, Statement};
 
-use crate::value::{Conn, Dialect, Row, Value};
 use crate::StoreError;
+use crate::value::{Conn, Dialect, Row, Value};
 
 /// Connections kept open at most.
 const MAX_CONNECTIONS: usize = 48;
@@ -76,7 +76,9 @@ impl PgBackend {
                 .map_err(poisoned)?;
             g = guard;
             if timeout.timed_out() && g.0.is_empty() {
-                return Err(StoreError::Unavailable("no PostgreSQL connection free within 10 s".into()));
+                return Err(StoreError::Unavailable(
+                    "no PostgreSQL connection free within 10 s".into(),
+                ));
             }
         }
     }
@@ -93,7 +95,10 @@ impl PgBackend {
     }
 
     /// Runs `f` in one transaction; commits when it returns `Ok`.
-    pub(crate) fn write<R, E: From<StoreError>>(&self, f: impl FnOnce(&mut dyn Conn) -> Result<R, E>) -> Result<R, E> {
+    pub(crate) fn write<R, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Conn) -> Result<R, E>,
+    ) -> Result<R, E> {
         let mut conn = self.take()?;
         let out = (|| {
             conn.batch("BEGIN")?;
@@ -113,7 +118,10 @@ impl PgBackend {
     }
 
     /// Runs `f` outside an explicit transaction.
-    pub(crate) fn read<R, E: From<StoreError>>(&self, f: impl FnOnce(&mut dyn Conn) -> Result<R, E>) -> Result<R, E> {
+    pub(crate) fn read<R, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Conn) -> Result<R, E>,
+    ) -> Result<R, E> {
         let mut conn = self.take()?;
         let out = f(&mut conn);
         self.give_back(conn);
@@ -125,7 +133,11 @@ impl Drop for PgBackend {
     /// Closing a synchronous client blocks on its own runtime, which must not happen on an
     /// async worker thread; close the pooled clients on a plain thread.
     fn drop(&mut self) {
-        let idle = self.idle.lock().map(|mut g| std::mem::take(&mut g.0)).unwrap_or_default();
+        let idle = self
+            .idle
+            .lock()
+            .map(|mut g| std::mem::take(&mut g.0))
+            .unwrap_or_default();
         let _ = std::thread::spawn(move || drop(idle)).join();
     }
 }
@@ -145,7 +157,11 @@ impl PgConn {
 }
 
 impl ToSql for Value {
-    fn to_sql(&self, ty: &Type, out: &mut postgres::types::private::BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
         match self {
             Value::Null => Ok(IsNull::Yes),
             Value::Int(i) => match *ty {
@@ -157,7 +173,9 @@ impl ToSql for Value {
             },
             Value::Float(f) => f.to_sql(ty, out),
             Value::Text(s) => match *ty {
-                Type::JSONB | Type::JSON => Json(serde_json::from_str::<serde_json::Value>(s)?).to_sql(ty, out),
+                Type::JSONB | Type::JSON => {
+                    Json(serde_json::from_str::<serde_json::Value>(s)?).to_sql(ty, out)
+                }
                 _ => s.to_sql(ty, out),
             },
             Value::Bool(b) => b.to_sql(ty, out),
@@ -179,18 +197,32 @@ impl ToSql for Value {
 fn from_pg(row: &postgres::Row, i: usize) -> Result<Value, StoreError> {
     let ty = row.columns()[i].type_().clone();
     let v = match ty {
-        Type::INT2 => row.try_get::<_, Option<i16>>(i)?.map(|v| Value::Int(i64::from(v))),
-        Type::INT4 => row.try_get::<_, Option<i32>>(i)?.map(|v| Value::Int(i64::from(v))),
+        Type::INT2 => row
+            .try_get::<_, Option<i16>>(i)?
+            .map(|v| Value::Int(i64::from(v))),
+        Type::INT4 => row
+            .try_get::<_, Option<i32>>(i)?
+            .map(|v| Value::Int(i64::from(v))),
         Type::INT8 => row.try_get::<_, Option<i64>>(i)?.map(Value::Int),
-        Type::FLOAT4 => row.try_get::<_, Option<f32>>(i)?.map(|v| Value::Float(f64::from(v))),
+        Type::FLOAT4 => row
+            .try_get::<_, Option<f32>>(i)?
+            .map(|v| Value::Float(f64::from(v))),
         Type::FLOAT8 => row.try_get::<_, Option<f64>>(i)?.map(Value::Float),
         Type::BOOL => row.try_get::<_, Option<bool>>(i)?.map(Value::Bool),
-        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => row.try_get::<_, Option<String>>(i)?.map(Value::Text),
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME => {
+            row.try_get::<_, Option<String>>(i)?.map(Value::Text)
+        }
         Type::TIMESTAMPTZ => row
             .try_get::<_, Option<chrono::DateTime<chrono::Utc>>>(i)?
             .map(Value::Time),
-        Type::JSON | Type::JSONB => row.try_get::<_, Option<serde_json::Value>>(i)?.map(Value::Json),
-        other => return Err(StoreError::Decode(format!("unsupported column type {other}"))),
+        Type::JSON | Type::JSONB => row
+            .try_get::<_, Option<serde_json::Value>>(i)?
+            .map(Value::Json),
+        other => {
+            return Err(StoreError::Decode(format!(
+                "unsupported column type {other}"
+            )));
+        }
     };
     Ok(v.unwrap_or(Value::Null))
 }
@@ -202,16 +234,23 @@ impl Conn for PgConn {
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, StoreError> {
         let stmt = self.statement(sql)?;
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
         Ok(self.client.execute(&stmt, &refs)?)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, StoreError> {
         let stmt = self.statement(sql)?;
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
         let rows = self.client.query(&stmt, &refs)?;
         rows.iter()
-            .map(|r| (0..r.len()).map(|i| from_pg(r, i)).collect::<Result<Vec<_>, _>>().map(Row))
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| from_pg(r, i))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Row)
+            })
             .collect()
     }
 

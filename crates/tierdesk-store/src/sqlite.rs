@@ -12,8 +12,8 @@ use std::sync::mpsc;
 
 use rusqlite::types::{Value as SqlValue, ValueRef};
 
-use crate::value::{Conn, Dialect, Row, Value, to_micros};
 use crate::StoreError;
+use crate::value::{Conn, Dialect, Row, Value, to_micros};
 
 /// Most write jobs committed in one transaction.
 pub const MAX_BATCH: usize = 512;
@@ -80,7 +80,10 @@ impl SqliteBackend {
     }
 
     /// Runs `f` on a pooled read connection inside a read transaction (one snapshot).
-    pub(crate) fn read<R, E: From<StoreError>>(&self, f: impl FnOnce(&mut dyn Conn) -> Result<R, E>) -> Result<R, E> {
+    pub(crate) fn read<R, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut dyn Conn) -> Result<R, E>,
+    ) -> Result<R, E> {
         let pooled = self.readers.lock().map(|mut p| p.pop()).unwrap_or(None);
         let conn = match pooled {
             Some(c) => c,
@@ -168,7 +171,9 @@ fn from_ref(v: ValueRef<'_>) -> Value {
         ValueRef::Null => Value::Null,
         ValueRef::Integer(i) => Value::Int(i),
         ValueRef::Real(f) => Value::Float(f),
-        ValueRef::Text(t) | ValueRef::Blob(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Text(t) | ValueRef::Blob(t) => {
+            Value::Text(String::from_utf8_lossy(t).into_owned())
+        }
     }
 }
 

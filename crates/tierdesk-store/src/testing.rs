@@ -39,7 +39,8 @@ impl TestDb {
             }
         };
         let name = format!("tierdesk_test_{}", random_suffix());
-        let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap_or_else(|e| fail(&format!("connect {admin}: {e}")));
+        let mut client = postgres::Client::connect(&admin, postgres::NoTls)
+            .unwrap_or_else(|e| fail(&format!("connect {admin}: {e}")));
         client
             .batch_execute(&format!("CREATE DATABASE {name}"))
             .unwrap_or_else(|e| fail(&format!("create database: {e}")));
@@ -80,7 +81,8 @@ impl Drop for TestDb {
             // The synchronous client must not run inside an async runtime: use a plain thread.
             let _ = std::thread::spawn(move || {
                 if let Ok(mut c) = postgres::Client::connect(&admin, postgres::NoTls) {
-                    let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                    let _ =
+                        c.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
                 }
             })
             .join();

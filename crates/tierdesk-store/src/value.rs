@@ -152,14 +152,17 @@ impl Row {
         match self.at(i)? {
             Value::Null => Ok(serde_json::Value::Null),
             Value::Json(v) => Ok(v.clone()),
-            Value::Text(s) => serde_json::from_str(s).map_err(|e| StoreError::Decode(format!("column {i}: {e}"))),
+            Value::Text(s) => {
+                serde_json::from_str(s).map_err(|e| StoreError::Decode(format!("column {i}: {e}")))
+            }
             other => Err(type_err(i, "json", other)),
         }
     }
 
     /// JSON column decoded into a type.
     pub fn json_as<T: serde::de::DeserializeOwned>(&self, i: usize) -> Result<T, StoreError> {
-        serde_json::from_value(self.json(i)?).map_err(|e| StoreError::Decode(format!("column {i}: {e}")))
+        serde_json::from_value(self.json(i)?)
+            .map_err(|e| StoreError::Decode(format!("column {i}: {e}")))
     }
 }
 

@@ -14,7 +14,11 @@ use crate::output::print;
 
 /// tierdesk: tiered service management (L1 service desk → L2 operations → L3 engineering).
 #[derive(Debug, Parser)]
-#[command(version, about, after_help = "Examples:\n  tierdesk serve --demo\n  tierdesk token create --user alice --role requester\n  tierdesk ticket create --as dana --title 'VPN down' --impact 2 --urgency 1\n  tierdesk ticket escalate INC-3 --as dana --note 'L1 steps done'")]
+#[command(
+    version,
+    about,
+    after_help = "Examples:\n  tierdesk serve --demo\n  tierdesk token create --user alice --role requester\n  tierdesk ticket create --as dana --title 'VPN down' --impact 2 --urgency 1\n  tierdesk ticket escalate INC-3 --as dana --note 'L1 steps done'"
+)]
 pub struct Cli {
     /// Database: sqlite://PATH (default ./tierdesk.db) or postgres://USER@HOST/DB.
     #[arg(long, global = true, env = "TIERDESK_DATABASE_URL")]
@@ -218,7 +222,9 @@ fn context(cli: &Cli) -> anyhow::Result<Ctx> {
     let db = DatabaseUrl::parse(&url).map_err(AppError::from)?;
     Ok(Ctx {
         db,
-        listen: file.listen.unwrap_or_else(|| config::DEFAULT_LISTEN.to_owned()),
+        listen: file
+            .listen
+            .unwrap_or_else(|| config::DEFAULT_LISTEN.to_owned()),
         log_json: file.log_format.as_deref() == Some("json"),
         json: cli.json,
     })
@@ -233,7 +239,12 @@ fn actor(app: &App, a: &Actor) -> anyhow::Result<Principal> {
         .store
         .read(|r| r.user_by_name(&a.user))
         .map_err(AppError::from)?
-        .ok_or_else(|| AppError::NotFound(format!("user '{}' (give --as NAME or add it with 'tierdesk user add')", a.user)))?;
+        .ok_or_else(|| {
+            AppError::NotFound(format!(
+                "user '{}' (give --as NAME or add it with 'tierdesk user add')",
+                a.user
+            ))
+        })?;
     Ok(Principal::from(user))
 }
 
@@ -241,7 +252,11 @@ fn actor(app: &App, a: &Actor) -> anyhow::Result<Principal> {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let mut ctx = context(&cli)?;
     match cli.command {
-        Command::Serve { listen, demo, log_json } => {
+        Command::Serve {
+            listen,
+            demo,
+            log_json,
+        } => {
             if let Some(l) = listen {
                 ctx.listen = l;
             }
@@ -251,9 +266,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => {
             let app = open(&ctx)?;
             let applied = app.store.migrate(app.now()).map_err(AppError::from)?;
-            print(ctx.json, &serde_json::json!({ "backend": app.store.backend_name(), "schema": "up to date" }), || {
-                format!("{}: schema up to date {}", app.store.backend_name(), if applied.is_empty() { "" } else { "(migrated)" })
-            });
+            print(
+                ctx.json,
+                &serde_json::json!({ "backend": app.store.backend_name(), "schema": "up to date" }),
+                || {
+                    format!(
+                        "{}: schema up to date {}",
+                        app.store.backend_name(),
+                        if applied.is_empty() { "" } else { "(migrated)" }
+                    )
+                },
+            );
             Ok(())
         }
         Command::Demo => {
@@ -262,25 +285,58 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             print_demo(&ctx, &summary);
             Ok(())
         }
-        Command::Token { verb: TokenVerb::Create { user, role, label } } => {
+        Command::Token {
+            verb: TokenVerb::Create { user, role, label },
+        } => {
             let app = open(&ctx)?;
-            let role = role.as_deref().map(|r| Role::parse("role", r)).transpose().map_err(AppError::from)?;
+            let role = role
+                .as_deref()
+                .map(|r| Role::parse("role", r))
+                .transpose()
+                .map_err(AppError::from)?;
             let token = auth::create_token(&app, &user, role, &label)?;
             println!("{token}");
             Ok(())
         }
-        Command::User { verb: UserVerb::Add { name, roles, email, display_name, password_stdin } } => {
+        Command::User {
+            verb:
+                UserVerb::Add {
+                    name,
+                    roles,
+                    email,
+                    display_name,
+                    password_stdin,
+                },
+        } => {
             let app = open(&ctx)?;
             let password = if password_stdin {
                 let mut line = String::new();
-                std::io::stdin().read_line(&mut line).context("reading the password from stdin")?;
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("reading the password from stdin")?;
                 Some(line.trim_end_matches(['\r', '\n']).to_owned())
             } else {
                 None
             };
             let roles = Roles::parse("roles", &roles).map_err(AppError::from)?;
-            let user = auth::add_user(&app, auth::AddUser { name, display_name, email, roles, password })?;
-            print(ctx.json, &user, || format!("added user {} (id {}, roles {})", user.name, user.id, user.roles.to_list()));
+            let user = auth::add_user(
+                &app,
+                auth::AddUser {
+                    name,
+                    display_name,
+                    email,
+                    roles,
+                    password,
+                },
+            )?;
+            print(ctx.json, &user, || {
+                format!(
+                    "added user {} (id {}, roles {})",
+                    user.name,
+                    user.id,
+                    user.roles.to_list()
+                )
+            });
             Ok(())
         }
         Command::Ticket { verb } => ticket(&ctx, verb),
@@ -293,14 +349,19 @@ fn print_demo(ctx: &Ctx, summary: &demo::DemoSummary) {
         .iter()
         .map(|(u, r, t)| serde_json::json!({ "user": u, "roles": r, "token": t }))
         .collect();
-    print(ctx.json, &serde_json::json!({ "tokens": tokens, "tickets": summary.tickets }), || {
-        let mut out = String::from("Loaded the demo organisation. Demo tokens (one per user):\n");
-        for (u, r, t) in &summary.tokens {
-            out.push_str(&format!("  {u:<7} {r:<16} {t}\n"));
-        }
-        out.push_str(&format!("Sample tickets: {}", summary.tickets.join(", ")));
-        out
-    });
+    print(
+        ctx.json,
+        &serde_json::json!({ "tokens": tokens, "tickets": summary.tickets }),
+        || {
+            let mut out =
+                String::from("Loaded the demo organisation. Demo tokens (one per user):\n");
+            for (u, r, t) in &summary.tokens {
+                out.push_str(&format!("  {u:<7} {r:<16} {t}\n"));
+            }
+            out.push_str(&format!("Sample tickets: {}", summary.tickets.join(", ")));
+            out
+        },
+    );
 }
 
 fn ticket(ctx: &Ctx, verb: TicketVerb) -> anyhow::Result<()> {
@@ -321,7 +382,17 @@ fn ticket(ctx: &Ctx, verb: TicketVerb) -> anyhow::Result<()> {
         })
     };
     match verb {
-        TicketVerb::Create { actor: a, title, description, kind, impact, urgency, service, category, requester } => {
+        TicketVerb::Create {
+            actor: a,
+            title,
+            description,
+            kind,
+            impact,
+            urgency,
+            service,
+            category,
+            requester,
+        } => {
             let p = actor(&app, &a)?;
             let input = CreateTicket {
                 title: Some(title),
@@ -339,9 +410,23 @@ fn ticket(ctx: &Ctx, verb: TicketVerb) -> anyhow::Result<()> {
             let v = tickets::get(&app, &p, &created.key)?;
             show(&v);
         }
-        TicketVerb::List { actor: a, status, tier, team, sort, limit } => {
+        TicketVerb::List {
+            actor: a,
+            status,
+            tier,
+            team,
+            sort,
+            limit,
+        } => {
             let p = actor(&app, &a)?;
-            let q = ListQuery { status, tier, team, sort, limit: Some(limit), ..ListQuery::default() };
+            let q = ListQuery {
+                status,
+                tier,
+                team,
+                sort,
+                limit: Some(limit),
+                ..ListQuery::default()
+            };
             let page = tickets::list(&app, &p, &q)?;
             if ctx.json {
                 print(true, &page, String::new);
@@ -356,7 +441,11 @@ fn ticket(ctx: &Ctx, verb: TicketVerb) -> anyhow::Result<()> {
             let v = tickets::get(&app, &p, &key)?;
             let timeline = tickets::timeline(&app, &p, &key)?;
             if ctx.json {
-                print(true, &serde_json::json!({ "ticket": v, "timeline": timeline }), String::new);
+                print(
+                    true,
+                    &serde_json::json!({ "ticket": v, "timeline": timeline }),
+                    String::new,
+                );
             } else {
                 show(&v);
                 for e in &timeline {
@@ -364,14 +453,34 @@ fn ticket(ctx: &Ctx, verb: TicketVerb) -> anyhow::Result<()> {
                 }
             }
         }
-        TicketVerb::Escalate { actor: a, key, note, to_tier, team } => {
+        TicketVerb::Escalate {
+            actor: a,
+            key,
+            note,
+            to_tier,
+            team,
+        } => {
             let p = actor(&app, &a)?;
-            let input = TierMoveInput { note: Some(note), to_tier, team: team.map(Ref::Name), articles: None };
+            let input = TierMoveInput {
+                note: Some(note),
+                to_tier,
+                team: team.map(Ref::Name),
+                articles: None,
+            };
             show(&tickets::move_tier(&app, &p, &key, input, true, None)?);
         }
-        TicketVerb::Resolve { actor: a, key, code, note } => {
+        TicketVerb::Resolve {
+            actor: a,
+            key,
+            code,
+            note,
+        } => {
             let p = actor(&app, &a)?;
-            let input = ResolveInput { code: Some(code), note: Some(note), article_id: None };
+            let input = ResolveInput {
+                code: Some(code),
+                note: Some(note),
+                article_id: None,
+            };
             show(&tickets::resolve(&app, &p, &key, input, None)?);
         }
     }
@@ -385,7 +494,9 @@ fn serve(ctx: &Ctx, demo_data: bool) -> anyhow::Result<()> {
         let summary = demo::load(&app)?;
         print_demo(ctx, &summary);
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&ctx.listen)
             .await
@@ -419,7 +530,9 @@ async fn shutdown_signal() {
 fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TIERDESK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         let _ = builder.json().try_init();
     } else {

@@ -5,7 +5,10 @@ use tierdesk_app::{AppError, StoreError};
 /// Prints `value` as JSON, or the `human` text.
 pub fn print<T: serde::Serialize>(json: bool, value: &T, human: impl FnOnce() -> String) {
     if json {
-        println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).unwrap_or_default()
+        );
     } else {
         println!("{}", human());
     }
@@ -22,8 +25,12 @@ fn hint(e: &anyhow::Error) -> Option<&'static str> {
             AppError::Conflict(_) => "reload the record and try again",
             AppError::PreconditionFailed(_) => "reload the ticket and try again",
             AppError::IdempotencyMismatch => "use a new Idempotency-Key for a different request",
-            AppError::Store(StoreError::BadUrl(_)) => "set TIERDESK_DATABASE_URL=sqlite://./tierdesk.db or postgres://user@host/db",
-            AppError::Store(StoreError::Unavailable(_)) => "is the database reachable? check TIERDESK_DATABASE_URL",
+            AppError::Store(StoreError::BadUrl(_)) => {
+                "set TIERDESK_DATABASE_URL=sqlite://./tierdesk.db or postgres://user@host/db"
+            }
+            AppError::Store(StoreError::Unavailable(_)) => {
+                "is the database reachable? check TIERDESK_DATABASE_URL"
+            }
             AppError::Store(_) => "see the server log; run 'tierdesk migrate' if the schema is old",
         });
     }

@@ -20,12 +20,22 @@ fn url_text(url: &DatabaseUrl) -> String {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn start(url: &str, port: u16) -> Child {
     Command::new(bin())
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", url])
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            url,
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -35,7 +45,11 @@ fn start(url: &str, port: u16) -> Child {
 async fn wait_ready(client: &reqwest::Client, port: u16) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while Instant::now() < deadline {
-        if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await {
+        if let Ok(r) = client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+        {
             if r.status() == 200 {
                 return;
             }
@@ -47,8 +61,24 @@ async fn wait_ready(client: &reqwest::Client, port: u16) {
 
 async fn crash_during_creation(db: TestDb) {
     let url = url_text(&db.url);
-    let out = Command::new(bin()).args(["token", "create", "--user", "loader", "--role", "agent", "--database-url", &url]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(bin())
+        .args([
+            "token",
+            "create",
+            "--user",
+            "loader",
+            "--role",
+            "agent",
+            "--database-url",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     let client = reqwest::Client::new();
     let acked: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -60,7 +90,8 @@ async fn crash_during_creation(db: TestDb) {
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let mut tasks = Vec::new();
         for worker in 0..32 {
-            let (client, token, acked, stop) = (client.clone(), token.clone(), acked.clone(), stop.clone());
+            let (client, token, acked, stop) =
+                (client.clone(), token.clone(), acked.clone(), stop.clone());
             tasks.push(tokio::spawn(async move {
                 let mut i = 0;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -89,7 +120,12 @@ async fn crash_during_creation(db: TestDb) {
         }
     }
     let acked = acked.lock().unwrap().clone();
-    assert!(acked.len() > 50, "[{}] only {} tickets acknowledged; the load did not run", db.backend, acked.len());
+    assert!(
+        acked.len() > 50,
+        "[{}] only {} tickets acknowledged; the load did not run",
+        db.backend,
+        acked.len()
+    );
 
     // Restart and check every acknowledged ticket over HTTP.
     let port = free_port();
@@ -97,14 +133,20 @@ async fn crash_during_creation(db: TestDb) {
     wait_ready(&client, port).await;
     for key in &acked {
         let r = client
-            .get(format!("http://127.0.0.1:{port}/api/v1/tickets/{key}/timeline"))
+            .get(format!(
+                "http://127.0.0.1:{port}/api/v1/tickets/{key}/timeline"
+            ))
             .bearer_auth(&token)
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), 200, "[{}] acknowledged {key} lost", db.backend);
         let body: serde_json::Value = r.json().await.unwrap();
-        assert_eq!(body["items"][0]["kind"], "created", "[{}] {key} has no creation event", db.backend);
+        assert_eq!(
+            body["items"][0]["kind"], "created",
+            "[{}] {key} has no creation event",
+            db.backend
+        );
     }
     server.kill().unwrap();
     server.wait().unwrap();
@@ -116,7 +158,9 @@ async fn crash_during_creation(db: TestDb) {
         let orphans = store.read(|r| r.tickets_without_creation_event()).unwrap();
         let integrity = if backend == "sqlite" {
             store
-                .read(|r| Ok::<_, StoreError>(r.conn().query("PRAGMA integrity_check", &[])?[0].text(0)?))
+                .read(|r| {
+                    Ok::<_, StoreError>(r.conn().query("PRAGMA integrity_check", &[])?[0].text(0)?)
+                })
                 .unwrap()
         } else {
             "ok".to_owned()
@@ -125,9 +169,15 @@ async fn crash_during_creation(db: TestDb) {
     })
     .await
     .unwrap();
-    assert!(orphans.is_empty(), "[{backend}] tickets without a creation event: {orphans:?}");
+    assert!(
+        orphans.is_empty(),
+        "[{backend}] tickets without a creation event: {orphans:?}"
+    );
     assert_eq!(integrity, "ok");
-    eprintln!("[{backend}] {} acknowledged tickets survived 3 SIGKILLs", acked.len());
+    eprintln!(
+        "[{backend}] {} acknowledged tickets survived 3 SIGKILLs",
+        acked.len()
+    );
     tokio::task::spawn_blocking(move || drop(db)).await.unwrap();
 }
 
@@ -143,12 +193,26 @@ async fn sigkill_during_concurrent_creation_loses_nothing_acknowledged() {
 fn cli_errors_are_one_line_with_a_hint() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/t.db", dir.path().display());
-    let out = Command::new(bin()).args(["ticket", "show", "INC-1", "--as", "nobody", "--database-url", &url]).output().unwrap();
+    let out = Command::new(bin())
+        .args([
+            "ticket",
+            "show",
+            "INC-1",
+            "--as",
+            "nobody",
+            "--database-url",
+            &url,
+        ])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.starts_with("error: ") && err.contains("hint:"), "{err}");
-    let out = Command::new(bin()).args(["migrate", "--database-url", "mysql://x/y"]).output().unwrap();
+    let out = Command::new(bin())
+        .args(["migrate", "--database-url", "mysql://x/y"])
+        .output()
+        .unwrap();
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(!out.status.success() && err.contains("hint:"), "{err}");
 }
@@ -157,19 +221,54 @@ fn cli_errors_are_one_line_with_a_hint() {
 fn token_create_prints_only_the_token_and_demo_loads() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/t.db", dir.path().display());
-    let out = Command::new(bin()).args(["token", "create", "--user", "zoe", "--role", "agent", "--database-url", &url]).output().unwrap();
+    let out = Command::new(bin())
+        .args([
+            "token",
+            "create",
+            "--user",
+            "zoe",
+            "--role",
+            "agent",
+            "--database-url",
+            &url,
+        ])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.lines().count(), 1);
     assert!(stdout.starts_with("tdk_"));
-    let out = Command::new(bin()).args(["demo", "--json", "--database-url", &url]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(bin())
+        .args(["demo", "--json", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["tickets"].as_array().unwrap().len(), 4);
-    let out = Command::new(bin()).args(["ticket", "list", "--as", "dana", "--tier", "L3", "--json", "--database-url", &url]).output().unwrap();
+    let out = Command::new(bin())
+        .args([
+            "ticket",
+            "list",
+            "--as",
+            "dana",
+            "--tier",
+            "L3",
+            "--json",
+            "--database-url",
+            &url,
+        ])
+        .output()
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["items"][0]["team"], "Platform Engineering");
     // A second demo load is refused: the organisation exists.
-    let out = Command::new(bin()).args(["demo", "--database-url", &url]).output().unwrap();
+    let out = Command::new(bin())
+        .args(["demo", "--database-url", &url])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
 }

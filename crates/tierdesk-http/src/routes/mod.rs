@@ -46,7 +46,11 @@ pub fn table(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
 
 /// Unknown paths: a problem+json 404.
 pub async fn not_found(uri: Uri) -> Response {
-    ApiError::App(tierdesk_app::AppError::NotFound(format!("route {}", uri.path()))).into_response()
+    ApiError::App(tierdesk_app::AppError::NotFound(format!(
+        "route {}",
+        uri.path()
+    )))
+    .into_response()
 }
 
 /// Parses a numeric id from a path; anything else is simply not found.

@@ -46,9 +46,16 @@ pub struct TokenOut {
 /// Exchanges a name and password for an API token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", security(()), request_body = LoginInput,
     responses((status = 200, body = TokenOut), (status = 401, body = Problem)))]
-pub async fn login(State(s): State<AppState>, ApiJson(input): ApiJson<LoginInput>) -> Result<Response, ApiError> {
-    let name = input.name.ok_or_else(|| AppError::invalid("name", "is required"))?;
-    let password = input.password.ok_or_else(|| AppError::invalid("password", "is required"))?;
+pub async fn login(
+    State(s): State<AppState>,
+    ApiJson(input): ApiJson<LoginInput>,
+) -> Result<Response, ApiError> {
+    let name = input
+        .name
+        .ok_or_else(|| AppError::invalid("name", "is required"))?;
+    let password = input
+        .password
+        .ok_or_else(|| AppError::invalid("password", "is required"))?;
     let app = s.app.clone();
     let token = blocking(move || auth::login(&app, &name, &password)).await?;
     Ok(ok(TokenOut { token }))

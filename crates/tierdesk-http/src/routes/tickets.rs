@@ -5,8 +5,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tierdesk_app::tickets::{
-    self as svc, AssignInput, CommentInput, CreateTicket, ListQuery, PriorityInput, ResolveInput, TicketPage, TierMoveInput,
-    TimelineItem, TransitionInput,
+    self as svc, AssignInput, CommentInput, CreateTicket, ListQuery, PriorityInput, ResolveInput,
+    TicketPage, TierMoveInput, TimelineItem, TransitionInput,
 };
 use tierdesk_app::view::TicketView;
 
@@ -40,7 +40,10 @@ pub async fn create(
     let status = StatusCode::from_u16(out.status).unwrap_or(StatusCode::CREATED);
     let mut resp = (status, out.body).into_response();
     let headers = resp.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     if let Ok(h) = HeaderValue::from_str(&format!("/api/v1/tickets/{}", out.key)) {
         headers.insert(header::LOCATION, h);
     }
@@ -73,22 +76,36 @@ pub async fn counts(State(s): State<AppState>, Caller(p): Caller) -> Result<Resp
     let app = s.app.clone();
     let rows = blocking(move || svc::counts(&app, &p)).await?;
     let total: i64 = rows.iter().map(|(_, n)| n).sum();
-    let by_status: serde_json::Map<String, serde_json::Value> = rows.into_iter().map(|(s, n)| (s, n.into())).collect();
-    Ok(ok(serde_json::json!({ "by_status": by_status, "total": total })))
+    let by_status: serde_json::Map<String, serde_json::Value> =
+        rows.into_iter().map(|(s, n)| (s, n.into())).collect();
+    Ok(ok(
+        serde_json::json!({ "by_status": by_status, "total": total }),
+    ))
 }
 
 /// One ticket (ETag = version).
 #[utoipa::path(get, path = "/api/v1/tickets/{key}", tag = "tickets", params(("key" = String, Path)),
     responses((status = 200, body = TicketView), (status = 404, body = Problem)))]
-pub async fn get(State(s): State<AppState>, Caller(p): Caller, Path(key): Path<String>) -> Result<Response, ApiError> {
+pub async fn get(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
     let app = s.app.clone();
-    Ok(with_etag(StatusCode::OK, blocking(move || svc::get(&app, &p, &key)).await?))
+    Ok(with_etag(
+        StatusCode::OK,
+        blocking(move || svc::get(&app, &p, &key)).await?,
+    ))
 }
 
 /// The ticket's timeline; requesters see public events only.
 #[utoipa::path(get, path = "/api/v1/tickets/{key}/timeline", tag = "tickets", params(("key" = String, Path)),
     responses((status = 200, body = Vec<TimelineItem>), (status = 404, body = Problem)))]
-pub async fn timeline(State(s): State<AppState>, Caller(p): Caller, Path(key): Path<String>) -> Result<Response, ApiError> {
+pub async fn timeline(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
     let app = s.app.clone();
     let items = blocking(move || svc::timeline(&app, &p, &key)).await?;
     Ok(ok(serde_json::json!({ "items": items })))
@@ -104,7 +121,10 @@ pub async fn comment(
     ApiJson(input): ApiJson<CommentInput>,
 ) -> Result<Response, ApiError> {
     let app = s.app.clone();
-    Ok(with_etag(StatusCode::CREATED, blocking(move || svc::comment(&app, &p, &key, input)).await?))
+    Ok(with_etag(
+        StatusCode::CREATED,
+        blocking(move || svc::comment(&app, &p, &key, input)).await?,
+    ))
 }
 
 /// Assigns a team and/or agent (agents).
@@ -119,7 +139,10 @@ pub async fn assign(
     ApiJson(input): ApiJson<AssignInput>,
 ) -> Result<Response, ApiError> {
     let app = s.app.clone();
-    Ok(with_etag(StatusCode::OK, blocking(move || svc::assign(&app, &p, &key, input, v)).await?))
+    Ok(with_etag(
+        StatusCode::OK,
+        blocking(move || svc::assign(&app, &p, &key, input, v)).await?,
+    ))
 }
 
 /// Changes status by the state machine (agents); an invalid transition names the allowed ones.
@@ -134,7 +157,10 @@ pub async fn transition(
     ApiJson(input): ApiJson<TransitionInput>,
 ) -> Result<Response, ApiError> {
     let app = s.app.clone();
-    Ok(with_etag(StatusCode::OK, blocking(move || svc::transition(&app, &p, &key, input, v)).await?))
+    Ok(with_etag(
+        StatusCode::OK,
+        blocking(move || svc::transition(&app, &p, &key, input, v)).await?,
+    ))
 }
 
 /// Escalates to a higher tier with a required note; routed to the service's team for that tier.
@@ -149,7 +175,10 @@ pub async fn escalate(
     ApiJson(input): ApiJson<TierMoveInput>,
 ) -> Result<Response, ApiError> {
     let app = s.app.clone();
-    Ok(with_etag(StatusCode::OK, blocking(move || svc::move_tier(&app, &p, &key, input, true, v)).await?))
+    Ok(with_etag(
+        StatusCode::OK,
+        blocking(move || svc::move_tier(&app, &p, &key, input, true, v)).await?,
+    ))
 }
 
 /// Hands a ticket back to a lower tier with a note.
@@ -164,7 +193,10 @@ pub async fn hand_back(
     ApiJson(input): ApiJson<TierMoveInput>,
 ) -> Result<Response, ApiError> {
     let app = s.app.clone();
-    Ok(with_etag(StatusCode::OK, blocking(move || svc::move_tier(&app, &p, &key, input, false, v)).await?))
+    Ok(with_etag(
+        StatusCode::OK,
+        blocking(move || svc::move_tier(&app, &p, &key, input, false, v)).await?,
+    ))
 }
 
 /// Resolves with a code and note (agents).
@@ -179,7 +211,10 @@ pub async fn resolve(
     ApiJson(input): ApiJson<ResolveInput>,
 ) -> Result<Response, ApiError> {
     let app = s.app.clone();
-    Ok(with_etag(StatusCode::OK, blocking(move || svc::resolve(&app, &p, &key, input, v)).await?))
+    Ok(with_etag(
+        StatusCode::OK,
+        blocking(move || svc::resolve(&app, &p, &key, input, v)).await?,
+    ))
 }
 
 /// Overrides the matrix priority with a reason (agents).
@@ -194,5 +229,8 @@ pub async fn priority(
     ApiJson(input): ApiJson<PriorityInput>,
 ) -> Result<Response, ApiError> {
     let app = s.app.clone();
-    Ok(with_etag(StatusCode::OK, blocking(move || svc::set_priority(&app, &p, &key, input, v)).await?))
+    Ok(with_etag(
+        StatusCode::OK,
+        blocking(move || svc::set_priority(&app, &p, &key, input, v)).await?,
+    ))
 }

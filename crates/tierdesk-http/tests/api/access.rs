@@ -52,7 +52,17 @@ fn none(_: usize) -> Option<Value> {
 fn table() -> Vec<Row> {
     use Method as M;
     use Obj::*;
-    let r = |method: M, path: &'static str, obj: Obj, body: fn(usize) -> Option<Value>, expect: [u16; 8]| Row { method, path, obj, body, expect };
+    let r = |method: M,
+             path: &'static str,
+             obj: Obj,
+             body: fn(usize) -> Option<Value>,
+             expect: [u16; 8]| Row {
+        method,
+        path,
+        obj,
+        body,
+        expect,
+    };
     // Ticket read: requesters see only their own (others 404); agents everything.
     const READ_OWN: [u16; 8] = [401, 200, 404, 200, 404, 200, 200, 200];
     const AGENT_ACT: [u16; 8] = [401, 403, 404, 403, 404, 200, 200, 200];
@@ -64,55 +74,195 @@ fn table() -> Vec<Row> {
         r(M::GET, "/healthz", None, none, PUBLIC),
         r(M::GET, "/readyz", None, none, PUBLIC),
         r(M::GET, "/api/v1/openapi.json", None, none, PUBLIC),
-        r(M::POST, "/api/v1/auth/login", None, |_| Some(json!({"name": "alice", "password": "alice-demo-password"})), PUBLIC),
+        r(
+            M::POST,
+            "/api/v1/auth/login",
+            None,
+            |_| Some(json!({"name": "alice", "password": "alice-demo-password"})),
+            PUBLIC,
+        ),
         r(M::GET, "/api/v1/me", None, none, ANY_AUTH),
-        r(M::POST, "/api/v1/tickets", None, |_| Some(json!({"title": "matrix"})), [401, 201, 201, 201, 201, 201, 201, 201]),
+        r(
+            M::POST,
+            "/api/v1/tickets",
+            None,
+            |_| Some(json!({"title": "matrix"})),
+            [401, 201, 201, 201, 201, 201, 201, 201],
+        ),
         r(M::GET, "/api/v1/tickets", None, none, ANY_AUTH),
         r(M::GET, "/api/v1/tickets/counts", None, none, ANY_AUTH),
         r(M::GET, "/api/v1/tickets/{key}", Ticket, none, READ_OWN),
-        r(M::GET, "/api/v1/tickets/{key}/timeline", Ticket, none, READ_OWN),
-        r(M::POST, "/api/v1/tickets/{key}/comments", Ticket, |_| Some(json!({"body": "hello", "public": true})), [401, 201, 404, 201, 404, 201, 201, 201]),
-        r(M::POST, "/api/v1/tickets/{key}/assign", Ticket, |_| Some(json!({"assignee": "dana"})), AGENT_ACT),
-        r(M::POST, "/api/v1/tickets/{key}/transition", Ticket, |_| Some(json!({"status": "in_progress"})), AGENT_ACT),
-        r(M::POST, "/api/v1/tickets/{key}/escalate", Ticket, |_| Some(json!({"note": "tried the SOP"})), AGENT_ACT),
-        r(M::POST, "/api/v1/tickets/{key}/hand-back", EscalatedTicket, |_| Some(json!({"note": "back to L1"})), AGENT_ACT),
-        r(M::POST, "/api/v1/tickets/{key}/resolve", Ticket, |_| Some(json!({"code": "fixed", "note": "done"})), AGENT_ACT),
-        r(M::POST, "/api/v1/tickets/{key}/priority", Ticket, |_| Some(json!({"priority": "P1", "reason": "VIP"})), AGENT_ACT),
+        r(
+            M::GET,
+            "/api/v1/tickets/{key}/timeline",
+            Ticket,
+            none,
+            READ_OWN,
+        ),
+        r(
+            M::POST,
+            "/api/v1/tickets/{key}/comments",
+            Ticket,
+            |_| Some(json!({"body": "hello", "public": true})),
+            [401, 201, 404, 201, 404, 201, 201, 201],
+        ),
+        r(
+            M::POST,
+            "/api/v1/tickets/{key}/assign",
+            Ticket,
+            |_| Some(json!({"assignee": "dana"})),
+            AGENT_ACT,
+        ),
+        r(
+            M::POST,
+            "/api/v1/tickets/{key}/transition",
+            Ticket,
+            |_| Some(json!({"status": "in_progress"})),
+            AGENT_ACT,
+        ),
+        r(
+            M::POST,
+            "/api/v1/tickets/{key}/escalate",
+            Ticket,
+            |_| Some(json!({"note": "tried the SOP"})),
+            AGENT_ACT,
+        ),
+        r(
+            M::POST,
+            "/api/v1/tickets/{key}/hand-back",
+            EscalatedTicket,
+            |_| Some(json!({"note": "back to L1"})),
+            AGENT_ACT,
+        ),
+        r(
+            M::POST,
+            "/api/v1/tickets/{key}/resolve",
+            Ticket,
+            |_| Some(json!({"code": "fixed", "note": "done"})),
+            AGENT_ACT,
+        ),
+        r(
+            M::POST,
+            "/api/v1/tickets/{key}/priority",
+            Ticket,
+            |_| Some(json!({"priority": "P1", "reason": "VIP"})),
+            AGENT_ACT,
+        ),
         r(M::GET, "/api/v1/tiers", None, none, ANY_AUTH),
-        r(M::PUT, "/api/v1/tiers/{short}", Fixed, |_| Some(json!({"response_target": "15m"})), ADMIN),
+        r(
+            M::PUT,
+            "/api/v1/tiers/{short}",
+            Fixed,
+            |_| Some(json!({"response_target": "15m"})),
+            ADMIN,
+        ),
         r(M::GET, "/api/v1/teams", None, none, ANY_AUTH),
-        r(M::POST, "/api/v1/teams", None, |n| Some(json!({"name": format!("Team {n}"), "tier": "L2"})), ADMIN_CREATE),
+        r(
+            M::POST,
+            "/api/v1/teams",
+            None,
+            |n| Some(json!({"name": format!("Team {n}"), "tier": "L2"})),
+            ADMIN_CREATE,
+        ),
         r(M::GET, "/api/v1/teams/{id}", Fixed, none, ANY_AUTH),
-        r(M::PATCH, "/api/v1/teams/{id}", Fixed, |_| Some(json!({"email": "desk@example.com"})), ADMIN),
-        r(M::GET, "/api/v1/users", None, none, [401, 403, 403, 403, 403, 200, 200, 200]),
-        r(M::POST, "/api/v1/users", None, |n| Some(json!({"name": format!("user{n}"), "roles": ["requester"]})), ADMIN_CREATE),
+        r(
+            M::PATCH,
+            "/api/v1/teams/{id}",
+            Fixed,
+            |_| Some(json!({"email": "desk@example.com"})),
+            ADMIN,
+        ),
+        r(
+            M::GET,
+            "/api/v1/users",
+            None,
+            none,
+            [401, 403, 403, 403, 403, 200, 200, 200],
+        ),
+        r(
+            M::POST,
+            "/api/v1/users",
+            None,
+            |n| Some(json!({"name": format!("user{n}"), "roles": ["requester"]})),
+            ADMIN_CREATE,
+        ),
         r(M::GET, "/api/v1/users/{id}", User, none, READ_OWN),
-        r(M::PATCH, "/api/v1/users/{id}", User, |_| Some(json!({"display_name": "Renamed"})), [401, 403, 403, 403, 403, 403, 403, 200]),
+        r(
+            M::PATCH,
+            "/api/v1/users/{id}",
+            User,
+            |_| Some(json!({"display_name": "Renamed"})),
+            [401, 403, 403, 403, 403, 403, 403, 200],
+        ),
         r(M::GET, "/api/v1/services", None, none, ANY_AUTH),
-        r(M::POST, "/api/v1/services", None, |n| Some(json!({"name": format!("svc-{n}")})), ADMIN_CREATE),
+        r(
+            M::POST,
+            "/api/v1/services",
+            None,
+            |n| Some(json!({"name": format!("svc-{n}")})),
+            ADMIN_CREATE,
+        ),
         r(M::GET, "/api/v1/services/{id}", Fixed, none, ANY_AUTH),
-        r(M::PATCH, "/api/v1/services/{id}", Fixed, |_| Some(json!({"criticality": "high"})), ADMIN),
+        r(
+            M::PATCH,
+            "/api/v1/services/{id}",
+            Fixed,
+            |_| Some(json!({"criticality": "high"})),
+            ADMIN,
+        ),
         r(M::GET, "/api/v1/categories", None, none, ANY_AUTH),
-        r(M::POST, "/api/v1/categories", None, |n| Some(json!({"name": format!("cat-{n}")})), ADMIN_CREATE),
-        r(M::PATCH, "/api/v1/categories/{id}", Fixed, |_| Some(json!({"default_service": "web-app"})), ADMIN),
+        r(
+            M::POST,
+            "/api/v1/categories",
+            None,
+            |n| Some(json!({"name": format!("cat-{n}")})),
+            ADMIN_CREATE,
+        ),
+        r(
+            M::PATCH,
+            "/api/v1/categories/{id}",
+            Fixed,
+            |_| Some(json!({"default_service": "web-app"})),
+            ADMIN,
+        ),
         r(M::GET, "/api/v1/articles", None, none, ANY_AUTH),
-        r(M::POST, "/api/v1/articles", None, |n| Some(json!({"title": format!("Article {n}")})), [401, 403, 403, 403, 403, 201, 201, 201]),
+        r(
+            M::POST,
+            "/api/v1/articles",
+            None,
+            |n| Some(json!({"title": format!("Article {n}")})),
+            [401, 403, 403, 403, 403, 201, 201, 201],
+        ),
         r(M::GET, "/api/v1/articles/{id}", Article, none, READ_OWN),
     ]
 }
 
 async fn ticket_for(app: &TestApp, owner: &str, escalate: bool) -> String {
-    let r = app.post(owner, "/api/v1/tickets", json!({"title": "owned ticket", "service": "web-app"})).await;
+    let r = app
+        .post(
+            owner,
+            "/api/v1/tickets",
+            json!({"title": "owned ticket", "service": "web-app"}),
+        )
+        .await;
     let key = r.json["key"].as_str().unwrap().to_owned();
     if escalate {
-        let r = app.post("admin", &format!("/api/v1/tickets/{key}/escalate"), json!({"note": "setup"})).await;
+        let r = app
+            .post(
+                "admin",
+                &format!("/api/v1/tickets/{key}/escalate"),
+                json!({"note": "setup"}),
+            )
+            .await;
         assert_eq!(r.status, 200);
     }
     key
 }
 
 async fn user_id(app: &TestApp, name: &str) -> i64 {
-    app.get(name, "/api/v1/me").await.json["id"].as_i64().unwrap()
+    app.get(name, "/api/v1/me").await.json["id"]
+        .as_i64()
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -122,7 +272,10 @@ async fn authorization_matrix() {
     let rows = table();
 
     // Every documented route is in the table, and the table names no undocumented route.
-    let doc = app.call(Method::GET, None, "/api/v1/openapi.json", None).await.json;
+    let doc = app
+        .call(Method::GET, None, "/api/v1/openapi.json", None)
+        .await
+        .json;
     let mut documented: BTreeSet<(String, String)> = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
@@ -130,8 +283,14 @@ async fn authorization_matrix() {
         }
     }
     documented.insert(("GET".into(), "/api/v1/openapi.json".into()));
-    let tabled: BTreeSet<(String, String)> = rows.iter().map(|r| (r.method.to_string(), r.path.to_owned())).collect();
-    assert_eq!(documented, tabled, "every route must have a row in the access table");
+    let tabled: BTreeSet<(String, String)> = rows
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_owned()))
+        .collect();
+    assert_eq!(
+        documented, tabled,
+        "every route must have a row in the access table"
+    );
 
     let (alice, bob) = (user_id(&app, "alice").await, user_id(&app, "bob").await);
     let mut n = 0;
@@ -149,7 +308,8 @@ async fn authorization_matrix() {
             let path = match row.obj {
                 Obj::None => row.path.to_owned(),
                 Obj::Ticket | Obj::EscalatedTicket => {
-                    let key = ticket_for(&app, owner, matches!(row.obj, Obj::EscalatedTicket)).await;
+                    let key =
+                        ticket_for(&app, owner, matches!(row.obj, Obj::EscalatedTicket)).await;
                     row.path.replace("{key}", &key)
                 }
                 Obj::User => {
@@ -159,27 +319,49 @@ async fn authorization_matrix() {
                 Obj::Article => row.path.replace("{id}", if *own { "4" } else { "1" }),
                 Obj::Fixed => row.path.replace("{id}", "1").replace("{short}", "L1"),
             };
-            let r = app.call(row.method.clone(), *user, &path, (row.body)(n)).await;
+            let r = app
+                .call(row.method.clone(), *user, &path, (row.body)(n))
+                .await;
             let expected = row.expect[col];
             if r.status.as_u16() != expected {
-                failures.push(format!("{} {} as {persona}: expected {expected}, got {} {}", row.method, row.path, r.status, r.text));
+                failures.push(format!(
+                    "{} {} as {persona}: expected {expected}, got {} {}",
+                    row.method, row.path, r.status, r.text
+                ));
             }
             if r.status.as_u16() >= 400 {
-                assert_eq!(r.headers["content-type"], "application/problem+json", "{} {} as {persona}", row.method, row.path);
+                assert_eq!(
+                    r.headers["content-type"], "application/problem+json",
+                    "{} {} as {persona}",
+                    row.method, row.path
+                );
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {n} cells wrong:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {n} cells wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 
     // B's 404 for A's ticket is identical to a missing key's, apart from the key itself.
     let a_key = ticket_for(&app, "alice", false).await;
     let hidden = app.get("bob", &format!("/api/v1/tickets/{a_key}")).await;
     let missing = app.get("bob", "/api/v1/tickets/INC-999999").await;
     assert_eq!(hidden.status, 404);
-    assert_eq!(hidden.text.replace(&a_key, "KEY"), missing.text.replace("INC-999999", "KEY"));
-    let hidden = app.get("bob", &format!("/api/v1/tickets/{a_key}/timeline")).await;
+    assert_eq!(
+        hidden.text.replace(&a_key, "KEY"),
+        missing.text.replace("INC-999999", "KEY")
+    );
+    let hidden = app
+        .get("bob", &format!("/api/v1/tickets/{a_key}/timeline"))
+        .await;
     let missing = app.get("bob", "/api/v1/tickets/INC-999999/timeline").await;
-    assert_eq!(hidden.text.replace(&a_key, "KEY"), missing.text.replace("INC-999999", "KEY"));
+    assert_eq!(
+        hidden.text.replace(&a_key, "KEY"),
+        missing.text.replace("INC-999999", "KEY")
+    );
 
     // A's tickets never show in B's lists or counts.
     let counts_before = app.get("bob", "/api/v1/tickets/counts").await.json;
@@ -189,8 +371,14 @@ async fn authorization_matrix() {
     let mut cursor: Option<String> = None;
     let mut seen = 0;
     loop {
-        let q = cursor.as_ref().map(|c| format!("&cursor={c}")).unwrap_or_default();
-        let page = app.get("bob", &format!("/api/v1/tickets?limit=7{q}")).await.json;
+        let q = cursor
+            .as_ref()
+            .map(|c| format!("&cursor={c}"))
+            .unwrap_or_default();
+        let page = app
+            .get("bob", &format!("/api/v1/tickets?limit=7{q}"))
+            .await
+            .json;
         for item in page["items"].as_array().unwrap() {
             assert_eq!(item["requester"], "bob", "B sees only B's tickets");
             seen += 1;
@@ -201,7 +389,10 @@ async fn authorization_matrix() {
         }
     }
     assert_eq!(seen, counts_after["total"].as_i64().unwrap());
-    let page = app.get("bob", &format!("/api/v1/tickets?q={a_key}")).await.json;
+    let page = app
+        .get("bob", &format!("/api/v1/tickets?q={a_key}"))
+        .await
+        .json;
     assert_eq!(page["items"].as_array().unwrap().len(), 0);
     app.stop().await;
 }

@@ -11,17 +11,39 @@ async fn events_are_append_only_and_replay_to_the_row() {
     on_each_backend(|app| async move {
         let b = app.backend;
         // A ticket with every kind of change.
-        let r = app.post("alice", "/api/v1/tickets", json!({"title": "VPN down", "category": "network", "impact": 2, "urgency": 2})).await;
+        let r = app
+            .post(
+                "alice",
+                "/api/v1/tickets",
+                json!({"title": "VPN down", "category": "network", "impact": 2, "urgency": 2}),
+            )
+            .await;
         let key = r.json["key"].as_str().unwrap().to_owned();
         let p = |v: &str| format!("/api/v1/tickets/{key}/{v}");
         for (user, verb, body) in [
             ("dana", "assign", json!({"assignee": "dana"})),
-            ("dana", "comments", json!({"body": "looking", "public": true})),
-            ("dana", "priority", json!({"priority": "P1", "reason": "CEO affected"})),
-            ("dana", "transition", json!({"status": "pending", "reason": "requester"})),
+            (
+                "dana",
+                "comments",
+                json!({"body": "looking", "public": true}),
+            ),
+            (
+                "dana",
+                "priority",
+                json!({"priority": "P1", "reason": "CEO affected"}),
+            ),
+            (
+                "dana",
+                "transition",
+                json!({"status": "pending", "reason": "requester"}),
+            ),
             ("alice", "comments", json!({"body": "still broken"})),
             ("dana", "escalate", json!({"note": "needs network ops"})),
-            ("olga", "resolve", json!({"code": "fixed", "note": "router restarted"})),
+            (
+                "olga",
+                "resolve",
+                json!({"code": "fixed", "note": "router restarted"}),
+            ),
             ("alice", "comments", json!({"body": "broken again"})),
             ("olga", "hand-back", json!({"note": "please follow up"})),
         ] {
@@ -33,11 +55,21 @@ async fn events_are_append_only_and_replay_to_the_row() {
             .with_app(|a| {
                 a.store.read(|r| {
                     let mut checked = 0;
-                    let ids: Vec<i64> = r.conn().query("SELECT id FROM tickets ORDER BY id", &[])?.iter().map(|row| row.i64(0).unwrap()).collect();
+                    let ids: Vec<i64> = r
+                        .conn()
+                        .query("SELECT id FROM tickets ORDER BY id", &[])?
+                        .iter()
+                        .map(|row| row.i64(0).unwrap())
+                        .collect();
                     for id in ids {
                         let row = r.ticket_by_id(id)?.unwrap();
                         let events = r.events_for(id, false)?;
-                        let replayed = replay(events.iter().map(|e| (EventKind::parse(&e.kind).unwrap(), &e.data))).unwrap();
+                        let replayed = replay(
+                            events
+                                .iter()
+                                .map(|e| (EventKind::parse(&e.kind).unwrap(), &e.data)),
+                        )
+                        .unwrap();
                         assert_eq!(replayed, row, "replay of {}", row.key);
                         checked += 1;
                     }
@@ -49,14 +81,24 @@ async fn events_are_append_only_and_replay_to_the_row() {
         assert!(result >= 5, "[{b}] replayed {result} tickets");
 
         // The database itself refuses to change or delete events.
-        for sql in ["UPDATE events SET kind = 'tampered'", "DELETE FROM events", "UPDATE events SET data = data WHERE id = 1"] {
+        for sql in [
+            "UPDATE events SET kind = 'tampered'",
+            "DELETE FROM events",
+            "UPDATE events SET data = data WHERE id = 1",
+        ] {
             let err = app
                 .with_app(move |a| a.store.write(move |r| r.conn().execute(sql, &[])))
                 .await
                 .expect_err(sql);
-            assert!(err.to_string().contains("append-only"), "[{b}] {sql}: {err}");
+            assert!(
+                err.to_string().contains("append-only"),
+                "[{b}] {sql}: {err}"
+            );
         }
-        let ok = app.with_app(|a| a.store.read(|r| r.tickets_without_creation_event())).await.unwrap();
+        let ok = app
+            .with_app(|a| a.store.read(|r| r.tickets_without_creation_event()))
+            .await
+            .unwrap();
         assert!(ok.is_empty());
         app
     })

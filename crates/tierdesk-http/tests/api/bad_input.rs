@@ -18,7 +18,13 @@ async fn row_counts(app: &TestApp) -> (i64, i64) {
     .await
 }
 
-async fn raw(app: &TestApp, method: Method, path: &str, content_type: &str, body: Vec<u8>) -> (u16, String, String) {
+async fn raw(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (u16, String, String) {
     let r = app
         .client
         .request(method, format!("{}{}", app.base, path))
@@ -29,7 +35,11 @@ async fn raw(app: &TestApp, method: Method, path: &str, content_type: &str, body
         .await
         .unwrap();
     let status = r.status().as_u16();
-    let ct = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
     (status, ct, r.text().await.unwrap())
 }
 
@@ -37,40 +47,154 @@ async fn raw(app: &TestApp, method: Method, path: &str, content_type: &str, body
 async fn bad_input_is_refused_and_writes_nothing() {
     on_each_backend(|app| async move {
         let b = app.backend;
-        let r = app.post("dana", "/api/v1/tickets", json!({"title": "Open ticket"})).await;
+        let r = app
+            .post("dana", "/api/v1/tickets", json!({"title": "Open ticket"}))
+            .await;
         let key = r.json["key"].as_str().unwrap().to_owned();
         let before = row_counts(&app).await;
 
-        let big = format!("{{\"title\": \"x\", \"description\": \"{}\"}}", "a".repeat(2 * 1024 * 1024));
+        let big = format!(
+            "{{\"title\": \"x\", \"description\": \"{}\"}}",
+            "a".repeat(2 * 1024 * 1024)
+        );
         let cases: Vec<(&str, String, Vec<u8>, u16, &str)> = vec![
-            ("missing title", "/api/v1/tickets".into(), br#"{"description":"no title"}"#.to_vec(), 422, "title"),
-            ("blank title", "/api/v1/tickets".into(), br#"{"title":"   "}"#.to_vec(), 422, "title"),
-            ("impact 7", "/api/v1/tickets".into(), br#"{"title":"t","impact":7}"#.to_vec(), 422, "impact"),
-            ("impact of wrong type", "/api/v1/tickets".into(), br#"{"title":"t","impact":"high"}"#.to_vec(), 422, "impact"),
-            ("unknown field", "/api/v1/tickets".into(), br#"{"title":"t","priorty":"P1"}"#.to_vec(), 422, "priorty"),
-            ("unknown service", "/api/v1/tickets".into(), br#"{"title":"t","service":"nope"}"#.to_vec(), 422, "service"),
-            ("malformed JSON", "/api/v1/tickets".into(), br#"{"title": "#.to_vec(), 400, "malformed JSON"),
-            ("trailing garbage", "/api/v1/tickets".into(), br#"{"title": "t"} x"#.to_vec(), 400, "malformed JSON"),
-            ("2 MB body", "/api/v1/tickets".into(), big.into_bytes(), 413, "larger than"),
-            ("invalid transition", format!("/api/v1/tickets/{key}/transition"), br#"{"status":"closed"}"#.to_vec(), 409, "allowed: assigned, in_progress, pending, resolved, cancelled"),
-            ("unknown status", format!("/api/v1/tickets/{key}/transition"), br#"{"status":"done"}"#.to_vec(), 422, "status"),
-            ("escalation without a note", format!("/api/v1/tickets/{key}/escalate"), br#"{}"#.to_vec(), 422, "note"),
-            ("escalation with a blank note", format!("/api/v1/tickets/{key}/escalate"), br#"{"note":"  "}"#.to_vec(), 422, "note"),
-            ("escalation to an unknown tier", format!("/api/v1/tickets/{key}/escalate"), br#"{"note":"n","to_tier":"L9"}"#.to_vec(), 422, "to_tier"),
-            ("resolve without code", format!("/api/v1/tickets/{key}/resolve"), br#"{"note":"n"}"#.to_vec(), 422, "code"),
+            (
+                "missing title",
+                "/api/v1/tickets".into(),
+                br#"{"description":"no title"}"#.to_vec(),
+                422,
+                "title",
+            ),
+            (
+                "blank title",
+                "/api/v1/tickets".into(),
+                br#"{"title":"   "}"#.to_vec(),
+                422,
+                "title",
+            ),
+            (
+                "impact 7",
+                "/api/v1/tickets".into(),
+                br#"{"title":"t","impact":7}"#.to_vec(),
+                422,
+                "impact",
+            ),
+            (
+                "impact of wrong type",
+                "/api/v1/tickets".into(),
+                br#"{"title":"t","impact":"high"}"#.to_vec(),
+                422,
+                "impact",
+            ),
+            (
+                "unknown field",
+                "/api/v1/tickets".into(),
+                br#"{"title":"t","priorty":"P1"}"#.to_vec(),
+                422,
+                "priorty",
+            ),
+            (
+                "unknown service",
+                "/api/v1/tickets".into(),
+                br#"{"title":"t","service":"nope"}"#.to_vec(),
+                422,
+                "service",
+            ),
+            (
+                "malformed JSON",
+                "/api/v1/tickets".into(),
+                br#"{"title": "#.to_vec(),
+                400,
+                "malformed JSON",
+            ),
+            (
+                "trailing garbage",
+                "/api/v1/tickets".into(),
+                br#"{"title": "t"} x"#.to_vec(),
+                400,
+                "malformed JSON",
+            ),
+            (
+                "2 MB body",
+                "/api/v1/tickets".into(),
+                big.into_bytes(),
+                413,
+                "larger than",
+            ),
+            (
+                "invalid transition",
+                format!("/api/v1/tickets/{key}/transition"),
+                br#"{"status":"closed"}"#.to_vec(),
+                409,
+                "allowed: assigned, in_progress, pending, resolved, cancelled",
+            ),
+            (
+                "unknown status",
+                format!("/api/v1/tickets/{key}/transition"),
+                br#"{"status":"done"}"#.to_vec(),
+                422,
+                "status",
+            ),
+            (
+                "escalation without a note",
+                format!("/api/v1/tickets/{key}/escalate"),
+                br#"{}"#.to_vec(),
+                422,
+                "note",
+            ),
+            (
+                "escalation with a blank note",
+                format!("/api/v1/tickets/{key}/escalate"),
+                br#"{"note":"  "}"#.to_vec(),
+                422,
+                "note",
+            ),
+            (
+                "escalation to an unknown tier",
+                format!("/api/v1/tickets/{key}/escalate"),
+                br#"{"note":"n","to_tier":"L9"}"#.to_vec(),
+                422,
+                "to_tier",
+            ),
+            (
+                "resolve without code",
+                format!("/api/v1/tickets/{key}/resolve"),
+                br#"{"note":"n"}"#.to_vec(),
+                422,
+                "code",
+            ),
         ];
         for (name, path, body, status, needle) in cases {
             let (s, ct, text) = raw(&app, Method::POST, &path, "application/json", body).await;
             assert_eq!(s, status, "[{b}] {name}: {text}");
             assert_eq!(ct, "application/problem+json", "[{b}] {name}");
-            assert!(text.contains(needle), "[{b}] {name}: '{needle}' not in {text}");
+            assert!(
+                text.contains(needle),
+                "[{b}] {name}: '{needle}' not in {text}"
+            );
             let p: serde_json::Value = serde_json::from_str(&text).unwrap();
             assert_eq!(p["status"], status, "[{b}] {name}");
-            assert!(p["type"].as_str().unwrap().starts_with("urn:tierdesk:problem:"));
+            assert!(
+                p["type"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("urn:tierdesk:problem:")
+            );
         }
-        let (s, _, _) = raw(&app, Method::POST, "/api/v1/tickets", "text/plain", b"title".to_vec()).await;
+        let (s, _, _) = raw(
+            &app,
+            Method::POST,
+            "/api/v1/tickets",
+            "text/plain",
+            b"title".to_vec(),
+        )
+        .await;
         assert_eq!(s, 415);
-        assert_eq!(row_counts(&app).await, before, "[{b}] nothing written by rejected requests");
+        assert_eq!(
+            row_counts(&app).await,
+            before,
+            "[{b}] nothing written by rejected requests"
+        );
 
         let r = app.get("dana", "/api/v1/tickets?limit=0").await;
         assert_eq!(r.status, 422);
@@ -91,10 +215,19 @@ async fn bad_input_is_refused_and_writes_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_if_match_is_refused() {
     on_each_backend(|app| async move {
-        let r = app.post("dana", "/api/v1/tickets", json!({"title": "Etag"})).await;
+        let r = app
+            .post("dana", "/api/v1/tickets", json!({"title": "Etag"}))
+            .await;
         let key = r.json["key"].as_str().unwrap().to_owned();
-        let etag = r.headers.get("etag").map(|v| v.to_str().unwrap().to_owned());
-        assert_eq!(etag.as_deref(), None, "create answers with the stored body; GET carries the ETag");
+        let etag = r
+            .headers
+            .get("etag")
+            .map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(
+            etag.as_deref(),
+            None,
+            "create answers with the stored body; GET carries the ETag"
+        );
         let r = app.get("dana", &format!("/api/v1/tickets/{key}")).await;
         let etag = r.headers["etag"].to_str().unwrap().to_owned();
         assert_eq!(etag, "\"v1\"");

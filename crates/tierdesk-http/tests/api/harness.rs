@@ -71,11 +71,22 @@ impl TestApp {
     }
 
     pub fn token(&self, user: &str) -> String {
-        self.tokens.get(user).cloned().unwrap_or_else(|| panic!("no token for {user}"))
+        self.tokens
+            .get(user)
+            .cloned()
+            .unwrap_or_else(|| panic!("no token for {user}"))
     }
 
-    pub async fn call(&self, method: Method, user: Option<&str>, path: &str, body: Option<Value>) -> Resp {
-        let mut req = self.client.request(method, format!("{}{}", self.base, path));
+    pub async fn call(
+        &self,
+        method: Method,
+        user: Option<&str>,
+        path: &str,
+        body: Option<Value>,
+    ) -> Resp {
+        let mut req = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
         if let Some(u) = user {
             req = req.bearer_auth(self.token(u));
         }
@@ -87,7 +98,12 @@ impl TestApp {
         let headers = resp.headers().clone();
         let text = resp.text().await.unwrap();
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp { status, headers, text, json }
+        Resp {
+            status,
+            headers,
+            text,
+            json,
+        }
     }
 
     pub async fn get(&self, user: &str, path: &str) -> Resp {
@@ -99,7 +115,10 @@ impl TestApp {
     }
 
     /// Runs a blocking closure against the app (store checks).
-    pub async fn with_app<R: Send + 'static>(&self, f: impl FnOnce(&App) -> R + Send + 'static) -> R {
+    pub async fn with_app<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&App) -> R + Send + 'static,
+    ) -> R {
         let app = self.app.clone();
         tokio::task::spawn_blocking(move || f(&app)).await.unwrap()
     }

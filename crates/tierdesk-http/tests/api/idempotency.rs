@@ -17,21 +17,36 @@ async fn same_key_gives_one_ticket_and_the_same_answer() {
                 .json(&json!({"title": title, "service": "web-app"}));
             async move {
                 let r = req.send().await.unwrap();
-                (r.status(), r.headers().get("idempotent-replayed").is_some(), r.text().await.unwrap())
+                (
+                    r.status(),
+                    r.headers().get("idempotent-replayed").is_some(),
+                    r.text().await.unwrap(),
+                )
             }
         };
-        let before = app.get("alice", "/api/v1/tickets/counts").await.json["total"].as_i64().unwrap();
+        let before = app.get("alice", "/api/v1/tickets/counts").await.json["total"]
+            .as_i64()
+            .unwrap();
         let (s1, replay1, b1) = send("key-1", "Printer on fire").await;
         assert_eq!(s1, 201);
         assert!(!replay1);
         // Retries, five of them at once.
-        let results = futures_join(vec![send("key-1", "Printer on fire"), send("key-1", "Printer on fire"), send("key-1", "Printer on fire"), send("key-1", "Printer on fire"), send("key-1", "Printer on fire")]).await;
+        let results = futures_join(vec![
+            send("key-1", "Printer on fire"),
+            send("key-1", "Printer on fire"),
+            send("key-1", "Printer on fire"),
+            send("key-1", "Printer on fire"),
+            send("key-1", "Printer on fire"),
+        ])
+        .await;
         for (s, replay, b) in results {
             assert_eq!(s, 201);
             assert!(replay);
             assert_eq!(b, b1, "[{}] a replay is byte-identical", app.backend);
         }
-        let after = app.get("alice", "/api/v1/tickets/counts").await.json["total"].as_i64().unwrap();
+        let after = app.get("alice", "/api/v1/tickets/counts").await.json["total"]
+            .as_i64()
+            .unwrap();
         assert_eq!(after, before + 1, "[{}] one ticket", app.backend);
         // Same key, another body: refused, naming the header.
         let (s, _, b) = send("key-1", "Something else").await;

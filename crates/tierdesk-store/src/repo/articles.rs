@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::Repo;
-use crate::value::{Row, Value};
 use crate::StoreError;
+use crate::value::{Row, Value};
 
 /// A knowledge article.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -59,8 +59,7 @@ pub struct NewArticle {
     pub owner_id: Option<i64>,
 }
 
-const ARTICLE_COLS: &str =
-    "id, kind, title, body, keywords, audience, status, service_id, category_id, owner_id, created_at, updated_at";
+const ARTICLE_COLS: &str = "id, kind, title, body, keywords, audience, status, service_id, category_id, owner_id, created_at, updated_at";
 
 fn article_from_row(r: &Row) -> Result<ArticleRecord, StoreError> {
     Ok(ArticleRecord {
@@ -81,7 +80,11 @@ fn article_from_row(r: &Row) -> Result<ArticleRecord, StoreError> {
 
 impl Repo<'_> {
     /// Inserts an article.
-    pub fn insert_article(&mut self, a: &NewArticle, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    pub fn insert_article(
+        &mut self,
+        a: &NewArticle,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
         self.insert_id(
             "INSERT INTO articles (kind, title, body, keywords, audience, status, service_id, category_id, owner_id, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
@@ -103,12 +106,18 @@ impl Repo<'_> {
     /// An article by id.
     pub fn article_by_id(&mut self, id: i64) -> Result<Option<ArticleRecord>, StoreError> {
         let sql = format!("SELECT {ARTICLE_COLS} FROM articles WHERE id = $1");
-        self.one(&sql, &[Value::Int(id)])?.map(|r| article_from_row(&r)).transpose()
+        self.one(&sql, &[Value::Int(id)])?
+            .map(|r| article_from_row(&r))
+            .transpose()
     }
 
     /// Articles by id; only published public ones when `public_only`.
     pub fn list_articles(&mut self, public_only: bool) -> Result<Vec<ArticleRecord>, StoreError> {
-        let filter = if public_only { " WHERE audience = 'public' AND status = 'published'" } else { "" };
+        let filter = if public_only {
+            " WHERE audience = 'public' AND status = 'published'"
+        } else {
+            ""
+        };
         let sql = format!("SELECT {ARTICLE_COLS} FROM articles{filter} ORDER BY id");
         self.rows(&sql, &[])?.iter().map(article_from_row).collect()
     }

@@ -12,8 +12,8 @@ pub use org::{CategoryRecord, NewService, ServiceRecord, TeamRecord};
 pub use tickets::{EventRecord, IdempotencyRecord, TicketFilter, TicketSort};
 pub use users::{NewUser, UserRecord};
 
-use crate::value::{Conn, Dialect, Row, Value};
 use crate::StoreError;
+use crate::value::{Conn, Dialect, Row, Value};
 
 /// Business-shaped store methods over one connection (inside a transaction for writes).
 pub struct Repo<'a> {
@@ -75,6 +75,9 @@ impl<'a> Repo<'a> {
 }
 
 /// Decodes an enum stored as its API name.
-fn parse_enum<T>(text: &str, parse: impl Fn(&'static str, &str) -> Result<T, tierdesk_domain::DomainError>) -> Result<T, StoreError> {
+fn parse_enum<T>(
+    text: &str,
+    parse: impl Fn(&'static str, &str) -> Result<T, tierdesk_domain::DomainError>,
+) -> Result<T, StoreError> {
     parse("column", text).map_err(|e| StoreError::Decode(e.to_string()))
 }

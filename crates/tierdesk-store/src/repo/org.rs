@@ -5,8 +5,8 @@ use serde::Serialize;
 use tierdesk_domain::Tier;
 
 use super::Repo;
-use crate::value::{Row, Value};
 use crate::StoreError;
+use crate::value::{Row, Value};
 
 /// A team (assignment group) at one tier.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -138,7 +138,14 @@ impl Repo<'_> {
     }
 
     /// Inserts a team.
-    pub fn insert_team(&mut self, name: &str, tier: i32, lead_id: Option<i64>, email: Option<&str>, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    pub fn insert_team(
+        &mut self,
+        name: &str,
+        tier: i32,
+        lead_id: Option<i64>,
+        email: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
         self.insert_id(
             "INSERT INTO teams (name, tier_level, lead_id, email, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
             &[Value::from(name), Value::from(tier), Value::from(lead_id), Value::from(email), Value::Time(now)],
@@ -149,14 +156,23 @@ impl Repo<'_> {
     pub fn update_team(&mut self, t: &TeamRecord) -> Result<(), StoreError> {
         self.exec(
             "UPDATE teams SET name = $2, tier_level = $3, lead_id = $4, email = $5 WHERE id = $1",
-            &[Value::Int(t.id), Value::from(&t.name), Value::from(t.tier), Value::from(t.lead_id), Value::from(t.email.clone())],
+            &[
+                Value::Int(t.id),
+                Value::from(&t.name),
+                Value::from(t.tier),
+                Value::from(t.lead_id),
+                Value::from(t.email.clone()),
+            ],
         )?;
         Ok(())
     }
 
     /// Replaces a team's members.
     pub fn set_team_members(&mut self, team_id: i64, members: &[i64]) -> Result<(), StoreError> {
-        self.exec("DELETE FROM team_members WHERE team_id = $1", &[Value::Int(team_id)])?;
+        self.exec(
+            "DELETE FROM team_members WHERE team_id = $1",
+            &[Value::Int(team_id)],
+        )?;
         for m in members {
             self.exec(
                 "INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
@@ -193,7 +209,10 @@ impl Repo<'_> {
             "SELECT id, name, tier_level, lead_id, email, created_at FROM teams ORDER BY tier_level, name",
             &[],
         )?;
-        let mut teams = rows.iter().map(team_from_row).collect::<Result<Vec<_>, _>>()?;
+        let mut teams = rows
+            .iter()
+            .map(team_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
         for t in &mut teams {
             t.members = self.team_members(t.id)?;
         }
@@ -202,22 +221,32 @@ impl Repo<'_> {
 
     /// Member user ids of a team.
     pub fn team_members(&mut self, team_id: i64) -> Result<Vec<i64>, StoreError> {
-        self.rows("SELECT user_id FROM team_members WHERE team_id = $1 ORDER BY user_id", &[Value::Int(team_id)])?
-            .iter()
-            .map(|r| r.i64(0))
-            .collect()
+        self.rows(
+            "SELECT user_id FROM team_members WHERE team_id = $1 ORDER BY user_id",
+            &[Value::Int(team_id)],
+        )?
+        .iter()
+        .map(|r| r.i64(0))
+        .collect()
     }
 
     /// Team ids a user belongs to.
     pub fn teams_of_user(&mut self, user_id: i64) -> Result<Vec<i64>, StoreError> {
-        self.rows("SELECT team_id FROM team_members WHERE user_id = $1 ORDER BY team_id", &[Value::Int(user_id)])?
-            .iter()
-            .map(|r| r.i64(0))
-            .collect()
+        self.rows(
+            "SELECT team_id FROM team_members WHERE user_id = $1 ORDER BY team_id",
+            &[Value::Int(user_id)],
+        )?
+        .iter()
+        .map(|r| r.i64(0))
+        .collect()
     }
 
     /// Inserts a service.
-    pub fn insert_service(&mut self, s: &NewService, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    pub fn insert_service(
+        &mut self,
+        s: &NewService,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
         self.insert_id(
             "INSERT INTO services (name, criticality, description, links, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
             &[
@@ -246,19 +275,36 @@ impl Repo<'_> {
     }
 
     /// Replaces a service's owning teams per tier.
-    pub fn set_service_owners(&mut self, service_id: i64, owners: &[(i32, i64)]) -> Result<(), StoreError> {
-        self.exec("DELETE FROM service_owners WHERE service_id = $1", &[Value::Int(service_id)])?;
+    pub fn set_service_owners(
+        &mut self,
+        service_id: i64,
+        owners: &[(i32, i64)],
+    ) -> Result<(), StoreError> {
+        self.exec(
+            "DELETE FROM service_owners WHERE service_id = $1",
+            &[Value::Int(service_id)],
+        )?;
         for (tier, team) in owners {
             self.exec(
                 "INSERT INTO service_owners (service_id, tier_level, team_id) VALUES ($1, $2, $3)",
-                &[Value::Int(service_id), Value::from(*tier), Value::Int(*team)],
+                &[
+                    Value::Int(service_id),
+                    Value::from(*tier),
+                    Value::Int(*team),
+                ],
             )?;
         }
         Ok(())
     }
 
-    fn service_where(&mut self, clause: &str, p: Value) -> Result<Option<ServiceRecord>, StoreError> {
-        let sql = format!("SELECT id, name, criticality, description, links, created_at FROM services WHERE {clause}");
+    fn service_where(
+        &mut self,
+        clause: &str,
+        p: Value,
+    ) -> Result<Option<ServiceRecord>, StoreError> {
+        let sql = format!(
+            "SELECT id, name, criticality, description, links, created_at FROM services WHERE {clause}"
+        );
         let Some(r) = self.one(&sql, &[p])? else {
             return Ok(None);
         };
@@ -322,7 +368,12 @@ impl Repo<'_> {
     }
 
     /// Inserts a category.
-    pub fn insert_category(&mut self, name: &str, default_service_id: Option<i64>, default_team_id: Option<i64>) -> Result<i64, StoreError> {
+    pub fn insert_category(
+        &mut self,
+        name: &str,
+        default_service_id: Option<i64>,
+        default_team_id: Option<i64>,
+    ) -> Result<i64, StoreError> {
         self.insert_id(
             "INSERT INTO categories (name, default_service_id, default_team_id) VALUES ($1, $2, $3) RETURNING id",
             &[Value::from(name), Value::from(default_service_id), Value::from(default_team_id)],
@@ -340,23 +391,32 @@ impl Repo<'_> {
 
     /// A category by id.
     pub fn category_by_id(&mut self, id: i64) -> Result<Option<CategoryRecord>, StoreError> {
-        self.one("SELECT id, name, default_service_id, default_team_id FROM categories WHERE id = $1", &[Value::Int(id)])?
-            .map(|r| category_from_row(&r))
-            .transpose()
+        self.one(
+            "SELECT id, name, default_service_id, default_team_id FROM categories WHERE id = $1",
+            &[Value::Int(id)],
+        )?
+        .map(|r| category_from_row(&r))
+        .transpose()
     }
 
     /// A category by name.
     pub fn category_by_name(&mut self, name: &str) -> Result<Option<CategoryRecord>, StoreError> {
-        self.one("SELECT id, name, default_service_id, default_team_id FROM categories WHERE name = $1", &[Value::from(name)])?
-            .map(|r| category_from_row(&r))
-            .transpose()
+        self.one(
+            "SELECT id, name, default_service_id, default_team_id FROM categories WHERE name = $1",
+            &[Value::from(name)],
+        )?
+        .map(|r| category_from_row(&r))
+        .transpose()
     }
 
     /// Every category, by name.
     pub fn list_categories(&mut self) -> Result<Vec<CategoryRecord>, StoreError> {
-        self.rows("SELECT id, name, default_service_id, default_team_id FROM categories ORDER BY name", &[])?
-            .iter()
-            .map(category_from_row)
-            .collect()
+        self.rows(
+            "SELECT id, name, default_service_id, default_team_id FROM categories ORDER BY name",
+            &[],
+        )?
+        .iter()
+        .map(category_from_row)
+        .collect()
     }
 }

@@ -2,12 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tierdesk_domain::{Channel, Kind, NewEvent, PendingReason, Priority, Status, Ticket};
 use tierdesk_domain::ticket::Level;
+use tierdesk_domain::{Channel, Kind, NewEvent, PendingReason, Priority, Status, Ticket};
 
 use super::{Repo, parse_enum};
-use crate::value::{Dialect, Row, Value};
 use crate::StoreError;
+use crate::value::{Dialect, Row, Value};
 
 const TICKET_COLS: &str = "id, key, kind, title, description, requester_id, channel, category_id, service_id, \
     impact, urgency, priority, priority_reason, status, pending_reason, tier, team_id, assignee_id, major, tags, \
@@ -38,7 +38,10 @@ fn ticket_from_row(r: &Row) -> Result<Ticket, StoreError> {
         priority: parse_enum(&r.text(11)?, Priority::parse)?,
         priority_reason: r.opt_text(12)?,
         status: parse_enum(&r.text(13)?, Status::parse)?,
-        pending_reason: r.opt_text(14)?.map(|t| parse_enum(&t, PendingReason::parse)).transpose()?,
+        pending_reason: r
+            .opt_text(14)?
+            .map(|t| parse_enum(&t, PendingReason::parse))
+            .transpose()?,
         tier: i32::try_from(r.i64(15)?).map_err(|e| StoreError::Decode(e.to_string()))?,
         team_id: r.opt_i64(16)?,
         assignee_id: r.opt_i64(17)?,
@@ -67,7 +70,10 @@ fn pending_str(p: PendingReason) -> &'static str {
 
 /// Columns 2.. of a ticket row plus the derived `is_open` and `sla_due`, in `TICKET_COLS` order.
 fn ticket_params(t: &Ticket) -> Result<Vec<Value>, StoreError> {
-    let json = |v: serde_json::Result<serde_json::Value>| v.map(Value::Json).map_err(|e| StoreError::Decode(e.to_string()));
+    let json = |v: serde_json::Result<serde_json::Value>| {
+        v.map(Value::Json)
+            .map_err(|e| StoreError::Decode(e.to_string()))
+    };
     Ok(vec![
         Value::from(&t.key),
         Value::from(t.kind.as_str()),
@@ -114,7 +120,8 @@ impl Where {
     /// Adds a clause whose single `?` becomes the next `$n`.
     fn add(&mut self, clause: &str, v: Value) {
         self.params.push(v);
-        self.clauses.push(clause.replace('?', &format!("${}", self.params.len())));
+        self.clauses
+            .push(clause.replace('?', &format!("${}", self.params.len())));
     }
 }
 
@@ -203,7 +210,8 @@ impl Repo<'_> {
                 self.one(seq, &[])?
             }
         };
-        row.ok_or_else(|| StoreError::Other("no ticket counter".into()))?.i64(0)
+        row.ok_or_else(|| StoreError::Other("no ticket counter".into()))?
+            .i64(0)
     }
 
     /// Inserts a new ticket; returns its id.
@@ -228,7 +236,11 @@ impl Repo<'_> {
             .map(str::trim)
             .chain(["is_open", "sla_due"])
             .collect();
-        let sets: Vec<String> = cols.iter().enumerate().map(|(i, c)| format!("{c} = ${}", i + 1)).collect();
+        let sets: Vec<String> = cols
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c} = ${}", i + 1))
+            .collect();
         let n = params.len();
         let sql = format!(
             "UPDATE tickets SET {} WHERE id = ${} AND version = ${}",
@@ -240,21 +252,32 @@ impl Repo<'_> {
         params.push(Value::Int(previous_version));
         match self.exec(&sql, &params)? {
             1 => Ok(()),
-            _ => Err(StoreError::Constraint(format!("ticket {} changed concurrently", t.key))),
+            _ => Err(StoreError::Constraint(format!(
+                "ticket {} changed concurrently",
+                t.key
+            ))),
         }
     }
 
     /// A ticket by key; locks the row on PostgreSQL when `for_update`.
-    pub fn ticket_by_key(&mut self, key: &str, for_update: bool) -> Result<Option<Ticket>, StoreError> {
+    pub fn ticket_by_key(
+        &mut self,
+        key: &str,
+        for_update: bool,
+    ) -> Result<Option<Ticket>, StoreError> {
         let lock = if for_update { self.for_update() } else { "" };
         let sql = format!("SELECT {TICKET_COLS} FROM tickets WHERE key = $1{lock}");
-        self.one(&sql, &[Value::from(key)])?.map(|r| ticket_from_row(&r)).transpose()
+        self.one(&sql, &[Value::from(key)])?
+            .map(|r| ticket_from_row(&r))
+            .transpose()
     }
 
     /// A ticket by id.
     pub fn ticket_by_id(&mut self, id: i64) -> Result<Option<Ticket>, StoreError> {
         let sql = format!("SELECT {TICKET_COLS} FROM tickets WHERE id = $1");
-        self.one(&sql, &[Value::Int(id)])?.map(|r| ticket_from_row(&r)).transpose()
+        self.one(&sql, &[Value::Int(id)])?
+            .map(|r| ticket_from_row(&r))
+            .transpose()
     }
 
     /// One page of tickets matching `f`, plus whether more follow.
@@ -279,9 +302,17 @@ impl Repo<'_> {
             w.add("priority = ?", Value::from(p.as_str()));
         }
         if let Some(q) = &f.q {
-            let pattern = format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+            let pattern = format!(
+                "%{}%",
+                q.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
             let like = self.ilike();
-            w.add(&format!("title {like} ? ESCAPE '\\'"), Value::from(pattern.clone()));
+            w.add(
+                &format!("title {like} ? ESCAPE '\\'"),
+                Value::from(pattern.clone()),
+            );
             let title = w.clauses.pop().unwrap_or_default();
             w.add(&format!("key {like} ? ESCAPE '\\'"), Value::from(pattern));
             let key = w.clauses.pop().unwrap_or_default();
@@ -303,36 +334,66 @@ impl Repo<'_> {
                     let d = w.params.len();
                     w.params.push(Value::Int(id));
                     let i = d + 1;
-                    w.clauses.push(format!("(sla_due > ${d} OR (sla_due = ${d} AND id > ${i}))"));
+                    w.clauses.push(format!(
+                        "(sla_due > ${d} OR (sla_due = ${d} AND id > ${i}))"
+                    ));
                 }
                 "sla_due, id"
             }
         };
-        let Where { clauses, mut params } = w;
-        let where_sql = if clauses.is_empty() { String::new() } else { format!(" WHERE {}", clauses.join(" AND ")) };
+        let Where {
+            clauses,
+            mut params,
+        } = w;
+        let where_sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", clauses.join(" AND "))
+        };
         params.push(Value::Int(f.limit + 1));
-        let sql = format!("SELECT {TICKET_COLS} FROM tickets{where_sql} ORDER BY {order} LIMIT ${}", params.len());
+        let sql = format!(
+            "SELECT {TICKET_COLS} FROM tickets{where_sql} ORDER BY {order} LIMIT ${}",
+            params.len()
+        );
         let rows = self.rows(&sql, &params)?;
-        let mut tickets = rows.iter().map(ticket_from_row).collect::<Result<Vec<_>, _>>()?;
+        let mut tickets = rows
+            .iter()
+            .map(ticket_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
         let more = tickets.len() as i64 > f.limit;
         tickets.truncate(usize::try_from(f.limit).unwrap_or(0));
         Ok((tickets, more))
     }
 
     /// Ticket counts by status for the tickets a filter selects (only `requester_id` is used).
-    pub fn count_tickets_by_status(&mut self, requester_id: Option<i64>) -> Result<Vec<(String, i64)>, StoreError> {
+    pub fn count_tickets_by_status(
+        &mut self,
+        requester_id: Option<i64>,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
         let (sql, params) = match requester_id {
             Some(r) => (
                 "SELECT status, COUNT(*) FROM tickets WHERE requester_id = $1 GROUP BY status ORDER BY status",
                 vec![Value::Int(r)],
             ),
-            None => ("SELECT status, COUNT(*) FROM tickets GROUP BY status ORDER BY status", vec![]),
+            None => (
+                "SELECT status, COUNT(*) FROM tickets GROUP BY status ORDER BY status",
+                vec![],
+            ),
         };
-        self.rows(sql, &params)?.iter().map(|r| Ok((r.text(0)?, r.i64(1)?))).collect()
+        self.rows(sql, &params)?
+            .iter()
+            .map(|r| Ok((r.text(0)?, r.i64(1)?)))
+            .collect()
     }
 
     /// Appends a timeline event.
-    pub fn append_event(&mut self, ticket_id: i64, at: DateTime<Utc>, actor_id: Option<i64>, e: &NewEvent) -> Result<i64, StoreError> {
+    pub fn append_event(
+        &mut self,
+        ticket_id: i64,
+        at: DateTime<Utc>,
+        actor_id: Option<i64>,
+        e: &NewEvent,
+    ) -> Result<i64, StoreError> {
         self.insert_id(
             "INSERT INTO events (ticket_id, at, actor_id, kind, public, data) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             &[
@@ -347,8 +408,16 @@ impl Repo<'_> {
     }
 
     /// A ticket's events in order; only public ones when `public_only`.
-    pub fn events_for(&mut self, ticket_id: i64, public_only: bool) -> Result<Vec<EventRecord>, StoreError> {
-        let filter = if public_only { " AND e.public = TRUE" } else { "" };
+    pub fn events_for(
+        &mut self,
+        ticket_id: i64,
+        public_only: bool,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        let filter = if public_only {
+            " AND e.public = TRUE"
+        } else {
+            ""
+        };
         let sql = format!(
             "SELECT e.id, e.ticket_id, e.at, e.actor_id, u.name, e.kind, e.public, e.data \
              FROM events e LEFT JOIN users u ON u.id = e.actor_id WHERE e.ticket_id = $1{filter} ORDER BY e.id"
@@ -383,7 +452,11 @@ impl Repo<'_> {
     }
 
     /// The stored answer for a user's idempotency key.
-    pub fn idempotency_get(&mut self, user_id: i64, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+    pub fn idempotency_get(
+        &mut self,
+        user_id: i64,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>, StoreError> {
         self.one(
             "SELECT request_hash, status, body FROM idempotency_keys WHERE user_id = $1 AND key = $2",
             &[Value::Int(user_id), Value::from(key)],
@@ -400,7 +473,13 @@ impl Repo<'_> {
 
     /// Stores the answer for an idempotency key; a second insert of the same key is
     /// [`StoreError::Unique`].
-    pub fn idempotency_put(&mut self, user_id: i64, key: &str, rec: &IdempotencyRecord, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub fn idempotency_put(
+        &mut self,
+        user_id: i64,
+        key: &str,
+        rec: &IdempotencyRecord,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         self.exec(
             "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
             &[

@@ -5,8 +5,8 @@ use serde::Serialize;
 use tierdesk_domain::Roles;
 
 use super::Repo;
-use crate::value::{Row, Value};
 use crate::StoreError;
+use crate::value::{Row, Value};
 
 /// A user as stored (never with the password hash).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -101,7 +101,10 @@ impl Repo<'_> {
     /// The stored password hash of a user, for login.
     pub fn password_hash(&mut self, user_id: i64) -> Result<Option<String>, StoreError> {
         Ok(self
-            .one("SELECT password_hash FROM users WHERE id = $1", &[Value::Int(user_id)])?
+            .one(
+                "SELECT password_hash FROM users WHERE id = $1",
+                &[Value::Int(user_id)],
+            )?
             .map(|r| r.opt_text(0))
             .transpose()?
             .flatten())
@@ -111,7 +114,10 @@ impl Repo<'_> {
     pub fn list_users(&mut self, after_id: i64, limit: i64) -> Result<Vec<UserRecord>, StoreError> {
         let sql = format!("SELECT {USER_COLS} FROM users WHERE id > $1 ORDER BY id LIMIT $2");
         let rows = self.rows(&sql, &[Value::Int(after_id), Value::Int(limit)])?;
-        let mut users = rows.iter().map(user_from_row).collect::<Result<Vec<_>, _>>()?;
+        let mut users = rows
+            .iter()
+            .map(user_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
         for u in &mut users {
             u.teams = self.teams_of_user(u.id)?;
         }
@@ -119,7 +125,11 @@ impl Repo<'_> {
     }
 
     /// Changes a user's display name, email, roles, disabled flag or password hash.
-    pub fn update_user(&mut self, u: &UserRecord, password_hash: Option<&str>) -> Result<(), StoreError> {
+    pub fn update_user(
+        &mut self,
+        u: &UserRecord,
+        password_hash: Option<&str>,
+    ) -> Result<(), StoreError> {
         self.exec(
             "UPDATE users SET display_name = $2, email = $3, roles = $4, disabled = $5 WHERE id = $1",
             &[
@@ -131,13 +141,22 @@ impl Repo<'_> {
             ],
         )?;
         if let Some(hash) = password_hash {
-            self.exec("UPDATE users SET password_hash = $2 WHERE id = $1", &[Value::Int(u.id), Value::from(hash)])?;
+            self.exec(
+                "UPDATE users SET password_hash = $2 WHERE id = $1",
+                &[Value::Int(u.id), Value::from(hash)],
+            )?;
         }
         Ok(())
     }
 
     /// Stores an API token's hash for a user.
-    pub fn insert_token(&mut self, user_id: i64, token_hash: &str, label: &str, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    pub fn insert_token(
+        &mut self,
+        user_id: i64,
+        token_hash: &str,
+        label: &str,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
         self.insert_id(
             "INSERT INTO api_tokens (user_id, token_hash, label, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
             &[Value::Int(user_id), Value::from(token_hash), Value::from(label), Value::Time(now)],
@@ -145,7 +164,10 @@ impl Repo<'_> {
     }
 
     /// The enabled user owning a live token with this hash.
-    pub fn user_by_token_hash(&mut self, token_hash: &str) -> Result<Option<UserRecord>, StoreError> {
+    pub fn user_by_token_hash(
+        &mut self,
+        token_hash: &str,
+    ) -> Result<Option<UserRecord>, StoreError> {
         let sql = "SELECT u.id, u.name, u.display_name, u.email, u.roles, u.disabled, u.created_at \
                    FROM api_tokens t JOIN users u ON u.id = t.user_id \
                    WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled = FALSE";
