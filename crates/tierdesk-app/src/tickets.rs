@@ -115,16 +115,14 @@ fn category_team(
     else {
         return Ok(None);
     };
-    if let Some(service) = cat.default_service_id {
-        if let Some(team) = repo.service_owner(service, tier)? {
+    if let Some(service) = cat.default_service_id
+        && let Some(team) = repo.service_owner(service, tier)? {
             return Ok(Some(team));
         }
-    }
-    if let Some(team) = cat.default_team_id {
-        if repo.team_by_id(team)?.is_some_and(|t| t.tier == tier) {
+    if let Some(team) = cat.default_team_id
+        && repo.team_by_id(team)?.is_some_and(|t| t.tier == tier) {
             return Ok(Some(team));
         }
-    }
     Ok(None)
 }
 
@@ -256,14 +254,13 @@ pub fn create(
             "at most 50 tags of 1–64 characters",
         ));
     }
-    if let Some(key) = &idempotency_key {
-        if key.is_empty() || key.len() > 200 {
+    if let Some(key) = &idempotency_key
+        && (key.is_empty() || key.len() > 200) {
             return Err(AppError::invalid(
                 "Idempotency-Key",
                 "must be 1–200 characters",
             ));
         }
-    }
     if !p.is_agent() && input.requester.as_deref().is_some_and(|r| r != p.name) {
         return Err(AppError::Forbidden(
             "requesters file tickets for themselves".into(),
@@ -275,11 +272,10 @@ pub fn create(
     let principal = p.clone();
     let key = idempotency_key.clone();
     let result = app.store.write(move |repo| {
-        if let Some(k) = &key {
-            if let Some(prev) = repo.idempotency_get(principal.id, k)? {
+        if let Some(k) = &key
+            && let Some(prev) = repo.idempotency_get(principal.id, k)? {
                 return replay(prev, &hash);
             }
-        }
         let requester_id = match &input.requester {
             Some(name) if principal.is_agent() => {
                 resolve_user(repo, "requester", &Ref::Name(name.clone()))?.id
@@ -627,14 +623,13 @@ where
         if agent_only {
             p.require_agent()?;
         }
-        if let Some(v) = if_match {
-            if v != t.version {
+        if let Some(v) = if_match
+            && v != t.version {
                 return Err(AppError::PreconditionFailed(format!(
                     "ticket {} is at version {}, not {v}; reload and retry",
                     t.key, t.version
                 )));
             }
-        }
         let before = t.clone();
         let (kind, public, extra) = op(repo, &p, &mut t, now)?;
         repo.update_ticket(&t, before.version)?;
@@ -711,8 +706,8 @@ pub fn assign(
             .as_ref()
             .map(|r| resolve_team(repo, "team", r))
             .transpose()?;
-        if let Some(team) = &team {
-            if team.tier != t.tier {
+        if let Some(team) = &team
+            && team.tier != t.tier {
                 return Err(AppError::invalid(
                     "team",
                     format!(
@@ -721,20 +716,18 @@ pub fn assign(
                     ),
                 ));
             }
-        }
         let assignee = input
             .assignee
             .as_ref()
             .map(|r| resolve_user(repo, "assignee", r))
             .transpose()?;
-        if let Some(a) = &assignee {
-            if !a.roles.is_agent() || a.disabled {
+        if let Some(a) = &assignee
+            && (!a.roles.is_agent() || a.disabled) {
                 return Err(AppError::invalid(
                     "assignee",
                     format!("'{}' is not an active agent", a.name),
                 ));
             }
-        }
         t.assign(
             team.as_ref().map(|x| x.id),
             assignee.as_ref().map(|a| a.id),
@@ -947,14 +940,13 @@ pub fn resolve(
     let code = input.code.clone().unwrap_or_default();
     let note = input.note.clone().unwrap_or_default();
     mutate(app, p, key, if_match, true, move |repo, _, t, now| {
-        if let Some(id) = input.article_id {
-            if repo.article_by_id(id)?.is_none() {
+        if let Some(id) = input.article_id
+            && repo.article_by_id(id)?.is_none() {
                 return Err(AppError::invalid(
                     "article_id",
                     format!("unknown article {id}"),
                 ));
             }
-        }
         t.resolve(&code, &note, input.article_id, now)?;
         Ok((
             EventKind::Resolved,

@@ -566,14 +566,13 @@ impl Ticket {
                 "give a team, an assignee or both",
             ));
         }
-        if let Some(team) = team_id {
-            if self.team_id != Some(team) {
+        if let Some(team) = team_id
+            && self.team_id != Some(team) {
                 self.team_id = Some(team);
                 if assignee_id.is_none() {
                     self.assignee_id = None;
                 }
             }
-        }
         if assignee_id.is_some() {
             self.assignee_id = assignee_id;
         }

@@ -51,14 +51,13 @@ fn open_conn(path: &Path, read_only: bool) -> Result<rusqlite::Connection, Store
 impl SqliteBackend {
     /// Opens (creating if needed) the database file and starts the writer thread.
     pub(crate) fn open(path: &Path) -> Result<SqliteBackend, StoreError> {
-        if let Some(dir) = path.parent() {
-            if !dir.as_os_str().is_empty() && !dir.exists() {
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty() && !dir.exists() {
                 return Err(StoreError::BadUrl(format!(
                     "directory {} does not exist",
                     dir.display()
                 )));
             }
-        }
         let writer = open_conn(path, false)?;
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
         std::thread::Builder::new()
@@ -93,13 +92,11 @@ impl SqliteBackend {
         let mut c = SqliteConn(&conn);
         let out = f(&mut c);
         let end = conn.execute_batch("COMMIT");
-        if end.is_ok() {
-            if let Ok(mut pool) = self.readers.lock() {
-                if pool.len() < 16 {
+        if end.is_ok()
+            && let Ok(mut pool) = self.readers.lock()
+                && pool.len() < 16 {
                     pool.push(conn);
                 }
-            }
-        }
         out
     }
 }

@@ -1,4 +1,5 @@
 //! Durability: SIGKILL the real server during concurrent ticket creation; after a restart every
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! ticket that got a 201 is there with its creation event, and no ticket lacks one.
 
 use std::process::{Child, Command, Stdio};
@@ -6,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tierdesk_store::testing::TestDb;
-use tierdesk_store::{DatabaseUrl, Store, StoreError};
+use tierdesk_store::{DatabaseUrl, Store};
 
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_tierdesk")
@@ -49,11 +50,9 @@ async fn wait_ready(client: &reqwest::Client, port: u16) {
             .get(format!("http://127.0.0.1:{port}/readyz"))
             .send()
             .await
-        {
-            if r.status() == 200 {
+            && r.status() == 200 {
                 return;
             }
-        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("server did not become ready");
@@ -103,11 +102,10 @@ async fn crash_during_creation(db: TestDb) {
                         .send()
                         .await;
                     let Ok(r) = r else { break };
-                    if r.status() == 201 {
-                        if let Ok(body) = r.json::<serde_json::Value>().await {
+                    if r.status() == 201
+                        && let Ok(body) = r.json::<serde_json::Value>().await {
                             acked.lock().unwrap().push(body["key"].as_str().unwrap().to_owned());
                         }
-                    }
                 }
             }));
         }
@@ -159,7 +157,7 @@ async fn crash_during_creation(db: TestDb) {
         let integrity = if backend == "sqlite" {
             store
                 .read(|r| {
-                    Ok::<_, StoreError>(r.conn().query("PRAGMA integrity_check", &[])?[0].text(0)?)
+                    r.conn().query("PRAGMA integrity_check", &[])?[0].text(0)
                 })
                 .unwrap()
         } else {

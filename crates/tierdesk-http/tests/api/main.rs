@@ -1,4 +1,5 @@
 //! HTTP integration tests: the real router on a temporary database (SQLite, and PostgreSQL when
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! `TIERDESK_TEST_PG_URL` is set), driven over TCP.
 
 mod access;
