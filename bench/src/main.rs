@@ -69,28 +69,63 @@ fn rss_mb(pid: u32) -> f64 {
 }
 
 async fn start(bin: &str, url: &str) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(bin)
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--database-url", url])
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(bin)
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            url,
+        ])
         .env("TIERDESK_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {bin}: {e} (build it with cargo build --release -p tierdesk)"));
+        .unwrap_or_else(|e| {
+            panic!("cannot start {bin}: {e} (build it with cargo build --release -p tierdesk)")
+        });
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
     for _ in 0..400 {
-        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == 200) {
+        if client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
             return Server { child, base };
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("server did not start");
 }
 
 fn token(bin: &str, url: &str, user: &str, role: &str) -> String {
-    let out = Command::new(bin).args(["token", "create", "--user", user, "--role", role, "--database-url", url]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(bin)
+        .args([
+            "token",
+            "create",
+            "--user",
+            user,
+            "--role",
+            role,
+            "--database-url",
+            url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
@@ -104,8 +139,18 @@ struct Stats {
 
 fn stats(mut lat: Vec<f64>, secs: f64) -> Stats {
     lat.sort_by(f64::total_cmp);
-    let pick = |q: f64| lat.get(((lat.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(0.0);
-    Stats { n: lat.len(), secs, p50: pick(0.5), p99: pick(0.99), max: lat.last().copied().unwrap_or(0.0) }
+    let pick = |q: f64| {
+        lat.get(((lat.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    Stats {
+        n: lat.len(),
+        secs,
+        p50: pick(0.5),
+        p99: pick(0.99),
+        max: lat.last().copied().unwrap_or(0.0),
+    }
 }
 
 /// Sends `requests` requests from `concurrency` workers; `make(i)` builds request i.
@@ -162,7 +207,10 @@ fn print_row(backend: &str, test: &str, c: usize, s: &Stats) {
 fn pg_database(admin: &str) -> (String, String) {
     let name = format!("tierdesk_bench_{}", std::process::id());
     let mut c = postgres_client(admin);
-    c.batch_execute(&format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}")).unwrap();
+    c.batch_execute(&format!(
+        "DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}"
+    ))
+    .unwrap();
     let base = admin.rsplit_once('/').map_or(admin, |(b, _)| b);
     (format!("{base}/{name}"), name)
 }
@@ -175,7 +223,10 @@ fn postgres_client(url: &str) -> tierdesk_bench_pg::Client {
 mod tierdesk_bench_pg {
     pub struct Client(tierdesk_store::Store);
     pub fn connect(url: &str) -> Client {
-        Client(tierdesk_store::Store::open(&tierdesk_store::DatabaseUrl::Postgres(url.to_owned())).unwrap())
+        Client(
+            tierdesk_store::Store::open(&tierdesk_store::DatabaseUrl::Postgres(url.to_owned()))
+                .unwrap(),
+        )
     }
     impl Client {
         pub fn batch_execute(&mut self, sql: &str) -> Result<(), tierdesk_store::StoreError> {
@@ -191,7 +242,10 @@ async fn bench_create(bin: &str, backend: &str, url: &str, requests: usize) {
     let tok = token(bin, url, "bench", "agent");
     let server = start(bin, url).await;
     let idle = rss_mb(server.child.id());
-    let client = reqwest::Client::builder().pool_max_idle_per_host(64).build().unwrap();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()
+        .unwrap();
     for c in [1usize, 32] {
         let n = if c == 1 { requests / 4 } else { requests };
         let (client, base, tok) = (client.clone(), server.base.clone(), tok.clone());
@@ -212,8 +266,17 @@ async fn bench_create(bin: &str, backend: &str, url: &str, requests: usize) {
 fn bulk_load(url: &DatabaseUrl, tickets: i64) -> (f64, Vec<String>) {
     let app = App::open(url, Arc::new(SystemClock)).unwrap();
     demo::load(&app).unwrap();
-    let teams: Vec<(i64, i32)> = tierdesk_app::org::list_teams(&app).unwrap().iter().map(|t| (t.id, t.tier)).collect();
-    let requester = app.store.read(|r| r.user_by_name("alice")).unwrap().unwrap().id;
+    let teams: Vec<(i64, i32)> = tierdesk_app::org::list_teams(&app)
+        .unwrap()
+        .iter()
+        .map(|t| (t.id, t.tier))
+        .collect();
+    let requester = app
+        .store
+        .read(|r| r.user_by_name("alice"))
+        .unwrap()
+        .unwrap()
+        .id;
     let started = Instant::now();
     let batch = 20_000;
     let mut made = 0i64;
@@ -228,7 +291,11 @@ fn bulk_load(url: &DatabaseUrl, tickets: i64) -> (f64, Vec<String>) {
                     let now = base + chrono::Duration::seconds(i * 30);
                     let (team, tier) = teams[(i as usize) % teams.len()];
                     let new = NewTicket {
-                        kind: if i % 5 == 0 { Kind::Request } else { Kind::Incident },
+                        kind: if i % 5 == 0 {
+                            Kind::Request
+                        } else {
+                            Kind::Incident
+                        },
                         title: format!("Generated ticket {i}: service degraded"),
                         description: "Bulk-generated for the large-database benchmark.".into(),
                         requester_id: requester,
@@ -240,10 +307,12 @@ fn bulk_load(url: &DatabaseUrl, tickets: i64) -> (f64, Vec<String>) {
                         tags: vec![],
                     };
                     let number = r.next_ticket_number(new.kind)?;
-                    let mut t = Ticket::open(new, number, tier, Some(team), &SlaTargets::default(), now);
+                    let mut t =
+                        Ticket::open(new, number, tier, Some(team), &SlaTargets::default(), now);
                     // 95 % of a year-old desk's tickets are closed; the rest are open work.
                     if (i / 4) % 20 != 0 {
-                        t.resolve("fixed", "bulk", None, now + chrono::Duration::hours(2)).unwrap();
+                        t.resolve("fixed", "bulk", None, now + chrono::Duration::hours(2))
+                            .unwrap();
                     }
                     t.id = r.insert_ticket(&t)?;
                     r.append_event(t.id, now, Some(requester), &NewEvent::created(&t))?;
@@ -253,13 +322,19 @@ fn bulk_load(url: &DatabaseUrl, tickets: i64) -> (f64, Vec<String>) {
             .unwrap();
         made += n;
         if made % 200_000 == 0 {
-            eprintln!("  generated {made} tickets ({:.0}/s)", made as f64 / started.elapsed().as_secs_f64());
+            eprintln!(
+                "  generated {made} tickets ({:.0}/s)",
+                made as f64 / started.elapsed().as_secs_f64()
+            );
         }
     }
     let secs = started.elapsed().as_secs_f64();
     let keys = app
         .store
-        .read(|r| r.conn().query("SELECT key FROM tickets WHERE id % 997 = 0", &[]))
+        .read(|r| {
+            r.conn()
+                .query("SELECT key FROM tickets WHERE id % 997 = 0", &[])
+        })
         .unwrap()
         .iter()
         .map(|row| row.text(0).unwrap())
@@ -268,16 +343,32 @@ fn bulk_load(url: &DatabaseUrl, tickets: i64) -> (f64, Vec<String>) {
     (secs, keys)
 }
 
-async fn bench_large(bin: &str, backend: &str, url_text: &str, url: DatabaseUrl, tickets: i64, requests: usize) {
+async fn bench_large(
+    bin: &str,
+    backend: &str,
+    url_text: &str,
+    url: DatabaseUrl,
+    tickets: i64,
+    requests: usize,
+) {
     let u2 = url.clone();
-    let (secs, keys) = tokio::task::spawn_blocking(move || bulk_load(&u2, tickets)).await.unwrap();
-    println!("{backend}: bulk-loaded {tickets} tickets in {secs:.1} s ({:.0} tickets/s)", tickets as f64 / secs);
+    let (secs, keys) = tokio::task::spawn_blocking(move || bulk_load(&u2, tickets))
+        .await
+        .unwrap();
+    println!(
+        "{backend}: bulk-loaded {tickets} tickets in {secs:.1} s ({:.0} tickets/s)",
+        tickets as f64 / secs
+    );
     if let DatabaseUrl::Sqlite(path) = &url {
         let size = |p: std::path::PathBuf| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
         let mut wal = path.clone().into_os_string();
         wal.push("-wal");
         let bytes = size(path.clone()) + size(wal.into());
-        println!("{backend}: database {:.0} MB, {:.0} bytes per ticket (row, indexes, creation event)", bytes as f64 / 1e6, bytes as f64 / tickets as f64);
+        println!(
+            "{backend}: database {:.0} MB, {:.0} bytes per ticket (row, indexes, creation event)",
+            bytes as f64 / 1e6,
+            bytes as f64 / tickets as f64
+        );
     }
     let tok = token(bin, url_text, "bench", "agent");
     let server = start(bin, url_text).await;
@@ -285,7 +376,10 @@ async fn bench_large(bin: &str, backend: &str, url_text: &str, url: DatabaseUrl,
     let client = reqwest::Client::new();
     for team in 1..=4 {
         let page: serde_json::Value = client
-            .get(format!("{}/api/v1/tickets?team={team}&sort=sla_due&limit=50", server.base))
+            .get(format!(
+                "{}/api/v1/tickets?team={team}&sort=sla_due&limit=50",
+                server.base
+            ))
             .bearer_auth(&tok)
             .send()
             .await
@@ -293,21 +387,44 @@ async fn bench_large(bin: &str, backend: &str, url_text: &str, url: DatabaseUrl,
             .json()
             .await
             .unwrap();
-        assert_eq!(page["items"].as_array().map_or(0, Vec::len), 50, "team {team} queue must hold 50 open tickets");
+        assert_eq!(
+            page["items"].as_array().map_or(0, Vec::len),
+            50,
+            "team {team} queue must hold 50 open tickets"
+        );
     }
     print_header();
     for c in [1usize, 8] {
-        let (cl, base, t1, keys) = (client.clone(), server.base.clone(), tok.clone(), Arc::new(keys.clone()));
-        let s = drive(c, requests, 200, move |i| cl.get(format!("{base}/api/v1/tickets/{}", keys[i * 7919 % keys.len()])).bearer_auth(&t1)).await;
+        let (cl, base, t1, keys) = (
+            client.clone(),
+            server.base.clone(),
+            tok.clone(),
+            Arc::new(keys.clone()),
+        );
+        let s = drive(c, requests, 200, move |i| {
+            cl.get(format!(
+                "{base}/api/v1/tickets/{}",
+                keys[i * 7919 % keys.len()]
+            ))
+            .bearer_auth(&t1)
+        })
+        .await;
         print_row(backend, "GET /api/v1/tickets/{key}", c, &s);
         let (cl, base, t2) = (client.clone(), server.base.clone(), tok.clone());
         let s = drive(c, requests, 200, move |i| {
-            cl.get(format!("{base}/api/v1/tickets?team={}&sort=sla_due&limit=50", 1 + i % 4)).bearer_auth(&t2)
+            cl.get(format!(
+                "{base}/api/v1/tickets?team={}&sort=sla_due&limit=50",
+                1 + i % 4
+            ))
+            .bearer_auth(&t2)
         })
         .await;
         print_row(backend, "team queue: 50 open by SLA due", c, &s);
     }
-    println!("{backend}: server RSS idle {idle:.1} MB, after reads {:.1} MB", rss_mb(server.child.id()));
+    println!(
+        "{backend}: server RSS idle {idle:.1} MB, after reads {:.1} MB",
+        rss_mb(server.child.id())
+    );
 }
 
 #[tokio::main]
@@ -316,20 +433,34 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = dir.path().join("bench.db");
     let sqlite_url = format!("sqlite://{}", sqlite.display());
-    println!("machine: {} cores, {}", std::thread::available_parallelism().map_or(0, |n| n.get()), cpu_model());
+    println!(
+        "machine: {} cores, {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cpu_model()
+    );
     match cli.cmd {
         Cmd::Create { requests } => {
             print_header();
             bench_create(&cli.bin, "sqlite", &sqlite_url, requests).await;
             if let Some(admin) = &cli.pg {
                 let admin2 = admin.clone();
-                let (url, _) = tokio::task::spawn_blocking(move || pg_database(&admin2)).await.unwrap();
+                let (url, _) = tokio::task::spawn_blocking(move || pg_database(&admin2))
+                    .await
+                    .unwrap();
                 print_header();
                 bench_create(&cli.bin, "postgres", &url, requests).await;
             }
         }
         Cmd::Large { tickets, requests } => {
-            bench_large(&cli.bin, "sqlite", &sqlite_url, DatabaseUrl::Sqlite(sqlite.clone()), tickets, requests).await;
+            bench_large(
+                &cli.bin,
+                "sqlite",
+                &sqlite_url,
+                DatabaseUrl::Sqlite(sqlite.clone()),
+                tickets,
+                requests,
+            )
+            .await;
         }
     }
 }

@@ -133,12 +133,13 @@ pub fn create_token(
     let user = match existing {
         Some(u) => {
             if let Some(role) = role
-                && !u.roles.has(role) {
-                    let mut u2 = u.clone();
-                    u2.roles =
-                        Roles::parse("role", &format!("{},{}", u.roles.to_list(), role.as_str()))?;
-                    app.store.write(move |r| r.update_user(&u2, None))?;
-                }
+                && !u.roles.has(role)
+            {
+                let mut u2 = u.clone();
+                u2.roles =
+                    Roles::parse("role", &format!("{},{}", u.roles.to_list(), role.as_str()))?;
+                app.store.write(move |r| r.update_user(&u2, None))?;
+            }
             u
         }
         None => add_user(

@@ -358,12 +358,13 @@ pub fn save_service(
         .map(|n| check_name("name", n))
         .transpose()?;
     if let Some(c) = &input.criticality
-        && !["low", "medium", "high", "critical"].contains(&c.as_str()) {
-            return Err(AppError::invalid(
-                "criticality",
-                "one of: low, medium, high, critical",
-            ));
-        }
+        && !["low", "medium", "high", "critical"].contains(&c.as_str())
+    {
+        return Err(AppError::invalid(
+            "criticality",
+            "one of: low, medium, high, critical",
+        ));
+    }
     if input.links.as_ref().is_some_and(|l| !l.is_object()) {
         return Err(AppError::invalid(
             "links",

@@ -116,13 +116,15 @@ fn category_team(
         return Ok(None);
     };
     if let Some(service) = cat.default_service_id
-        && let Some(team) = repo.service_owner(service, tier)? {
-            return Ok(Some(team));
-        }
+        && let Some(team) = repo.service_owner(service, tier)?
+    {
+        return Ok(Some(team));
+    }
     if let Some(team) = cat.default_team_id
-        && repo.team_by_id(team)?.is_some_and(|t| t.tier == tier) {
-            return Ok(Some(team));
-        }
+        && repo.team_by_id(team)?.is_some_and(|t| t.tier == tier)
+    {
+        return Ok(Some(team));
+    }
     Ok(None)
 }
 
@@ -255,12 +257,13 @@ pub fn create(
         ));
     }
     if let Some(key) = &idempotency_key
-        && (key.is_empty() || key.len() > 200) {
-            return Err(AppError::invalid(
-                "Idempotency-Key",
-                "must be 1–200 characters",
-            ));
-        }
+        && (key.is_empty() || key.len() > 200)
+    {
+        return Err(AppError::invalid(
+            "Idempotency-Key",
+            "must be 1–200 characters",
+        ));
+    }
     if !p.is_agent() && input.requester.as_deref().is_some_and(|r| r != p.name) {
         return Err(AppError::Forbidden(
             "requesters file tickets for themselves".into(),
@@ -273,9 +276,10 @@ pub fn create(
     let key = idempotency_key.clone();
     let result = app.store.write(move |repo| {
         if let Some(k) = &key
-            && let Some(prev) = repo.idempotency_get(principal.id, k)? {
-                return replay(prev, &hash);
-            }
+            && let Some(prev) = repo.idempotency_get(principal.id, k)?
+        {
+            return replay(prev, &hash);
+        }
         let requester_id = match &input.requester {
             Some(name) if principal.is_agent() => {
                 resolve_user(repo, "requester", &Ref::Name(name.clone()))?.id
@@ -624,12 +628,13 @@ where
             p.require_agent()?;
         }
         if let Some(v) = if_match
-            && v != t.version {
-                return Err(AppError::PreconditionFailed(format!(
-                    "ticket {} is at version {}, not {v}; reload and retry",
-                    t.key, t.version
-                )));
-            }
+            && v != t.version
+        {
+            return Err(AppError::PreconditionFailed(format!(
+                "ticket {} is at version {}, not {v}; reload and retry",
+                t.key, t.version
+            )));
+        }
         let before = t.clone();
         let (kind, public, extra) = op(repo, &p, &mut t, now)?;
         repo.update_ticket(&t, before.version)?;
@@ -707,27 +712,29 @@ pub fn assign(
             .map(|r| resolve_team(repo, "team", r))
             .transpose()?;
         if let Some(team) = &team
-            && team.tier != t.tier {
-                return Err(AppError::invalid(
-                    "team",
-                    format!(
-                        "team '{}' works at another tier than the ticket; escalate or hand back instead",
-                        team.name
-                    ),
-                ));
-            }
+            && team.tier != t.tier
+        {
+            return Err(AppError::invalid(
+                "team",
+                format!(
+                    "team '{}' works at another tier than the ticket; escalate or hand back instead",
+                    team.name
+                ),
+            ));
+        }
         let assignee = input
             .assignee
             .as_ref()
             .map(|r| resolve_user(repo, "assignee", r))
             .transpose()?;
         if let Some(a) = &assignee
-            && (!a.roles.is_agent() || a.disabled) {
-                return Err(AppError::invalid(
-                    "assignee",
-                    format!("'{}' is not an active agent", a.name),
-                ));
-            }
+            && (!a.roles.is_agent() || a.disabled)
+        {
+            return Err(AppError::invalid(
+                "assignee",
+                format!("'{}' is not an active agent", a.name),
+            ));
+        }
         t.assign(
             team.as_ref().map(|x| x.id),
             assignee.as_ref().map(|a| a.id),
@@ -941,12 +948,13 @@ pub fn resolve(
     let note = input.note.clone().unwrap_or_default();
     mutate(app, p, key, if_match, true, move |repo, _, t, now| {
         if let Some(id) = input.article_id
-            && repo.article_by_id(id)?.is_none() {
-                return Err(AppError::invalid(
-                    "article_id",
-                    format!("unknown article {id}"),
-                ));
-            }
+            && repo.article_by_id(id)?.is_none()
+        {
+            return Err(AppError::invalid(
+                "article_id",
+                format!("unknown article {id}"),
+            ));
+        }
         t.resolve(&code, &note, input.article_id, now)?;
         Ok((
             EventKind::Resolved,

@@ -567,12 +567,13 @@ impl Ticket {
             ));
         }
         if let Some(team) = team_id
-            && self.team_id != Some(team) {
-                self.team_id = Some(team);
-                if assignee_id.is_none() {
-                    self.assignee_id = None;
-                }
+            && self.team_id != Some(team)
+        {
+            self.team_id = Some(team);
+            if assignee_id.is_none() {
+                self.assignee_id = None;
             }
+        }
         if assignee_id.is_some() {
             self.assignee_id = assignee_id;
         }

@@ -97,12 +97,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         let value = serde_path_to_error::deserialize::<_, T>(&mut de);
         if value.is_ok()
-            && let Err(e) = de.end() {
-                return Err(ApiError::Body {
-                    status: StatusCode::BAD_REQUEST,
-                    detail: format!("malformed JSON: {e}"),
-                });
-            }
+            && let Err(e) = de.end()
+        {
+            return Err(ApiError::Body {
+                status: StatusCode::BAD_REQUEST,
+                detail: format!("malformed JSON: {e}"),
+            });
+        }
         match value {
             Ok(v) => Ok(ApiJson(v)),
             Err(err) => {

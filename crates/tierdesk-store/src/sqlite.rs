@@ -52,12 +52,14 @@ impl SqliteBackend {
     /// Opens (creating if needed) the database file and starts the writer thread.
     pub(crate) fn open(path: &Path) -> Result<SqliteBackend, StoreError> {
         if let Some(dir) = path.parent()
-            && !dir.as_os_str().is_empty() && !dir.exists() {
-                return Err(StoreError::BadUrl(format!(
-                    "directory {} does not exist",
-                    dir.display()
-                )));
-            }
+            && !dir.as_os_str().is_empty()
+            && !dir.exists()
+        {
+            return Err(StoreError::BadUrl(format!(
+                "directory {} does not exist",
+                dir.display()
+            )));
+        }
         let writer = open_conn(path, false)?;
         let (tx, rx) = mpsc::channel::<Box<dyn Job>>();
         std::thread::Builder::new()
@@ -94,9 +96,10 @@ impl SqliteBackend {
         let end = conn.execute_batch("COMMIT");
         if end.is_ok()
             && let Ok(mut pool) = self.readers.lock()
-                && pool.len() < 16 {
-                    pool.push(conn);
-                }
+            && pool.len() < 16
+        {
+            pool.push(conn);
+        }
         out
     }
 }

@@ -16,7 +16,10 @@ fn now() -> chrono::DateTime<Utc> {
 fn open(db: &TestDb) -> Store {
     let store = Store::open(&db.url).unwrap();
     store.migrate(now()).unwrap();
-    assert!(store.migrate(now()).unwrap().is_empty(), "migrations apply once");
+    assert!(
+        store.migrate(now()).unwrap().is_empty(),
+        "migrations apply once"
+    );
     store
         .write(|r| {
             for t in default_tiers() {
@@ -56,17 +59,38 @@ fn story(db: TestDb) {
     let u2 = user.clone();
     let alice = store.write(move |r| r.insert_user(&u2, now())).unwrap();
     let dup = store.write(move |r| r.insert_user(&user, now()));
-    assert!(matches!(dup, Err(StoreError::Unique(_))), "[{b}] unique user names: {dup:?}");
+    assert!(
+        matches!(dup, Err(StoreError::Unique(_))),
+        "[{b}] unique user names: {dup:?}"
+    );
 
-    let team = store.write(|r| r.insert_team("Desk", 1, None, None, now())).unwrap();
-    store.write(move |r| r.set_team_members(team, &[alice])).unwrap();
+    let team = store
+        .write(|r| r.insert_team("Desk", 1, None, None, now()))
+        .unwrap();
+    store
+        .write(move |r| r.set_team_members(team, &[alice]))
+        .unwrap();
     assert_eq!(store.read(|r| r.teams_of_user(alice)).unwrap(), vec![team]);
 
     // Tokens are found by hash only while live.
-    store.write(move |r| r.insert_token(alice, "hash-1", "test", now())).unwrap();
-    assert_eq!(store.read(|r| r.user_by_token_hash("hash-1")).unwrap().unwrap().id, alice);
+    store
+        .write(move |r| r.insert_token(alice, "hash-1", "test", now()))
+        .unwrap();
+    assert_eq!(
+        store
+            .read(|r| r.user_by_token_hash("hash-1"))
+            .unwrap()
+            .unwrap()
+            .id,
+        alice
+    );
     store.write(move |r| r.revoke_tokens(alice, now())).unwrap();
-    assert!(store.read(|r| r.user_by_token_hash("hash-1")).unwrap().is_none());
+    assert!(
+        store
+            .read(|r| r.user_by_token_hash("hash-1"))
+            .unwrap()
+            .is_none()
+    );
 
     // Tickets: numbering, round trip, optimistic versions, listing and cursors.
     let mut keys = Vec::new();
@@ -74,7 +98,14 @@ fn story(db: TestDb) {
         let key = store
             .write(move |r| {
                 let n = r.next_ticket_number(Kind::Incident)?;
-                let mut t = Ticket::open(new_ticket(alice, &format!("VPN drop {i}")), n, 1, Some(team), &SlaTargets::default(), now() + chrono::Duration::minutes(i));
+                let mut t = Ticket::open(
+                    new_ticket(alice, &format!("VPN drop {i}")),
+                    n,
+                    1,
+                    Some(team),
+                    &SlaTargets::default(),
+                    now() + chrono::Duration::minutes(i),
+                );
                 t.id = r.insert_ticket(&t)?;
                 r.append_event(t.id, now(), Some(alice), &NewEvent::created(&t))?;
                 Ok::<_, StoreError>(t.key)
@@ -84,9 +115,15 @@ fn story(db: TestDb) {
     }
     let first = keys[0].clone();
     let numbers: Vec<i64> = keys.iter().map(|k| k[4..].parse().unwrap()).collect();
-    assert!(numbers.windows(2).all(|w| w[1] > w[0]), "[{b}] increasing numbers {numbers:?}");
+    assert!(
+        numbers.windows(2).all(|w| w[1] > w[0]),
+        "[{b}] increasing numbers {numbers:?}"
+    );
     let k = first.clone();
-    let t = store.read(move |r| r.ticket_by_key(&k, false)).unwrap().unwrap();
+    let t = store
+        .read(move |r| r.ticket_by_key(&k, false))
+        .unwrap()
+        .unwrap();
     assert_eq!(t.tags, vec!["vpn".to_owned()]);
     assert_eq!(t.clocks.len(), 2);
     let mut changed = t.clone();
@@ -94,51 +131,99 @@ fn story(db: TestDb) {
     let c2 = changed.clone();
     store.write(move |r| r.update_ticket(&c2, 1)).unwrap();
     let stale = store.write(move |r| r.update_ticket(&changed, 1));
-    assert!(matches!(stale, Err(StoreError::Constraint(_))), "[{b}] stale version refused");
+    assert!(
+        matches!(stale, Err(StoreError::Constraint(_))),
+        "[{b}] stale version refused"
+    );
 
     let page = |sort: TicketSort, after| {
         store
-            .read(move |r| r.list_tickets(&TicketFilter { requester_id: Some(alice), sort, after, limit: 3, ..TicketFilter::default() }))
+            .read(move |r| {
+                r.list_tickets(&TicketFilter {
+                    requester_id: Some(alice),
+                    sort,
+                    after,
+                    limit: 3,
+                    ..TicketFilter::default()
+                })
+            })
             .unwrap()
     };
     let (p1, more) = page(TicketSort::Newest, None);
     assert!(more);
     assert_eq!(p1.len(), 3);
     let (p2, _) = page(TicketSort::Newest, Some((None, p1[2].id)));
-    assert!(p2[0].id < p1[2].id, "[{b}] cursor continues below the last id");
+    assert!(
+        p2[0].id < p1[2].id,
+        "[{b}] cursor continues below the last id"
+    );
     let (q1, _) = page(TicketSort::SlaDue, None);
     let (q2, _) = page(TicketSort::SlaDue, Some((q1[2].sla_due(), q1[2].id)));
-    assert!(q1[2].sla_due() <= q2[0].sla_due(), "[{b}] queue ordered by due time across pages");
+    assert!(
+        q1[2].sla_due() <= q2[0].sla_due(),
+        "[{b}] queue ordered by due time across pages"
+    );
     let found = store
-        .read(|r| r.list_tickets(&TicketFilter { q: Some("drop 3".into()), limit: 10, ..TicketFilter::default() }))
+        .read(|r| {
+            r.list_tickets(&TicketFilter {
+                q: Some("drop 3".into()),
+                limit: 10,
+                ..TicketFilter::default()
+            })
+        })
         .unwrap()
         .0;
     assert_eq!(found.len(), 1);
     let found = store
-        .read(|r| r.list_tickets(&TicketFilter { q: Some("100%_".into()), limit: 10, ..TicketFilter::default() }))
+        .read(|r| {
+            r.list_tickets(&TicketFilter {
+                q: Some("100%_".into()),
+                limit: 10,
+                ..TicketFilter::default()
+            })
+        })
         .unwrap()
         .0;
     assert!(found.is_empty(), "[{b}] LIKE wildcards in q are literal");
 
     // Idempotency keys are unique per user in the database, not by read-then-write.
-    let rec = IdempotencyRecord { request_hash: "h".into(), status: 201, body: "{}".into() };
+    let rec = IdempotencyRecord {
+        request_hash: "h".into(),
+        status: 201,
+        body: "{}".into(),
+    };
     let r2 = rec.clone();
-    store.write(move |r| r.idempotency_put(alice, "k", &r2, now())).unwrap();
+    store
+        .write(move |r| r.idempotency_put(alice, "k", &r2, now()))
+        .unwrap();
     let again = store.write(move |r| r.idempotency_put(alice, "k", &rec, now()));
     assert!(matches!(again, Err(StoreError::Unique(_))));
 
     // A failed write leaves nothing behind.
     let k = first.clone();
-    let before = store.read(|r| r.conn().query("SELECT COUNT(*) FROM events", &[])).unwrap()[0].i64(0).unwrap();
+    let before = store
+        .read(|r| r.conn().query("SELECT COUNT(*) FROM events", &[]))
+        .unwrap()[0]
+        .i64(0)
+        .unwrap();
     let failed: Result<(), StoreError> = store.write(move |r| {
         let t = r.ticket_by_key(&k, true)?.unwrap();
         r.append_event(t.id, now(), None, &NewEvent::created(&t))?;
         Err(StoreError::Other("boom".into()))
     });
     assert!(failed.is_err());
-    let after = store.read(|r| r.conn().query("SELECT COUNT(*) FROM events", &[])).unwrap()[0].i64(0).unwrap();
+    let after = store
+        .read(|r| r.conn().query("SELECT COUNT(*) FROM events", &[]))
+        .unwrap()[0]
+        .i64(0)
+        .unwrap();
     assert_eq!(before, after, "[{b}] rolled back");
-    assert!(store.read(|r| r.tickets_without_creation_event()).unwrap().is_empty());
+    assert!(
+        store
+            .read(|r| r.tickets_without_creation_event())
+            .unwrap()
+            .is_empty()
+    );
 
     if b == "sqlite" {
         let pragmas = store
@@ -171,7 +256,13 @@ fn concurrent_sqlite_writes_share_commits_and_stay_isolated() {
                 let name = format!("user{}", i % 8); // half of the inserts collide
                 store.write(move |r| {
                     r.insert_user(
-                        &NewUser { name, display_name: "x".into(), email: None, roles: Roles::parse("roles", "agent").unwrap(), password_hash: None },
+                        &NewUser {
+                            name,
+                            display_name: "x".into(),
+                            email: None,
+                            roles: Roles::parse("roles", "agent").unwrap(),
+                            password_hash: None,
+                        },
                         now(),
                     )
                 })
@@ -180,7 +271,14 @@ fn concurrent_sqlite_writes_share_commits_and_stay_isolated() {
         .collect();
     let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     let ok = results.iter().filter(|r| r.is_ok()).count();
-    let unique = results.iter().filter(|r| matches!(r, Err(StoreError::Unique(_)))).count();
-    assert_eq!((ok, unique), (8, 8), "a failing job does not take its batch down");
+    let unique = results
+        .iter()
+        .filter(|r| matches!(r, Err(StoreError::Unique(_))))
+        .count();
+    assert_eq!(
+        (ok, unique),
+        (8, 8),
+        "a failing job does not take its batch down"
+    );
     assert_eq!(store.read(|r| r.list_users(0, 100)).unwrap().len(), 8);
 }

@@ -50,9 +50,10 @@ async fn wait_ready(client: &reqwest::Client, port: u16) {
             .get(format!("http://127.0.0.1:{port}/readyz"))
             .send()
             .await
-            && r.status() == 200 {
-                return;
-            }
+            && r.status() == 200
+        {
+            return;
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("server did not become ready");
@@ -156,9 +157,7 @@ async fn crash_during_creation(db: TestDb) {
         let orphans = store.read(|r| r.tickets_without_creation_event()).unwrap();
         let integrity = if backend == "sqlite" {
             store
-                .read(|r| {
-                    r.conn().query("PRAGMA integrity_check", &[])?[0].text(0)
-                })
+                .read(|r| r.conn().query("PRAGMA integrity_check", &[])?[0].text(0))
                 .unwrap()
         } else {
             "ok".to_owned()
