@@ -271,6 +271,7 @@ pub fn create(
     }
     let suggestions = articles::suggest(app, p, &format!("{title} {description}"))?;
     let hash = request_hash(&input);
+    let hash_for_race = hash.clone();
     let now = app.now();
     let principal = p.clone();
     let key = idempotency_key.clone();
@@ -351,10 +352,8 @@ pub fn create(
     match (result, idempotency_key) {
         // Another node committed the same key first: answer with its result.
         (Err(AppError::Store(StoreError::Unique(_))), Some(k)) => {
-            let hash = request_hash_of_existing(app, p, &k)?;
-            let prev = app.store.read(|r| r.idempotency_get(p.id, &k))?;
-            match prev {
-                Some(prev) => replay(prev, &hash),
+            match app.store.read(|r| r.idempotency_get(p.id, &k))? {
+                Some(prev) => replay(prev, &hash_for_race),
                 None => Err(AppError::Conflict(
                     "concurrent request with the same Idempotency-Key; retry".into(),
                 )),
@@ -362,14 +361,6 @@ pub fn create(
         }
         (other, _) => other,
     }
-}
-
-fn request_hash_of_existing(app: &App, p: &Principal, key: &str) -> Result<String, AppError> {
-    Ok(app
-        .store
-        .read(|r| r.idempotency_get(p.id, key))?
-        .map(|r| r.request_hash)
-        .unwrap_or_default())
 }
 
 fn replay(prev: IdempotencyRecord, hash: &str) -> Result<Created, AppError> {

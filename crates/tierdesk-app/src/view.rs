@@ -23,7 +23,7 @@ pub struct ClockView {
     /// Target, written like `15m`.
     pub target: String,
     /// Seconds paused so far.
-    pub paused_secs: i64,
+    pub paused_seconds: i64,
     /// Stop time.
     pub stopped_at: Option<DateTime<Utc>>,
     /// Warning time.
@@ -209,7 +209,7 @@ impl Names {
             started_at: c.started_at,
             due_at: c.due_at,
             target: tierdesk_domain::duration::format_duration(c.target_secs),
-            paused_secs: c.paused_secs,
+            paused_seconds: c.paused_secs,
             stopped_at: c.stopped_at,
             warned_at: c.warned_at,
             breached_at: c.breached_at,

@@ -10,7 +10,7 @@ use tierdesk_app::{App, AppError, DatabaseUrl, Principal, SystemClock, auth, dem
 use tierdesk_domain::{Role, Roles};
 
 use crate::config;
-use crate::output::print;
+use crate::output::{line, print};
 
 /// tierdesk: tiered service management (L1 service desk → L2 operations → L3 engineering).
 #[derive(Debug, Parser)]
@@ -295,7 +295,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 .transpose()
                 .map_err(AppError::from)?;
             let token = auth::create_token(&app, &user, role, &label)?;
-            println!("{token}");
+            line(&token);
             Ok(())
         }
         Command::User {
@@ -449,7 +449,12 @@ fn ticket(ctx: &Ctx, verb: TicketVerb) -> anyhow::Result<()> {
             } else {
                 show(&v);
                 for e in &timeline {
-                    println!("  {} {:<8} {}", e.at.to_rfc3339(), e.actor, e.kind);
+                    line(&format!(
+                        "  {} {:<8} {}",
+                        e.at.to_rfc3339(),
+                        e.actor,
+                        e.kind
+                    ));
                 }
             }
         }

@@ -2,15 +2,21 @@
 
 use tierdesk_app::{AppError, StoreError};
 
+/// Writes one line to stdout; a closed pipe (`tierdesk … | head`) ends output quietly.
+pub fn line(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{text}").is_err() {
+        std::process::exit(0);
+    }
+}
+
 /// Prints `value` as JSON, or the `human` text.
 pub fn print<T: serde::Serialize>(json: bool, value: &T, human: impl FnOnce() -> String) {
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(value).unwrap_or_default()
-        );
+        line(&serde_json::to_string_pretty(value).unwrap_or_default());
     } else {
-        println!("{}", human());
+        line(&human());
     }
 }
 

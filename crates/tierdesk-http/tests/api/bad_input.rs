@@ -25,8 +25,13 @@ async fn raw(
     content_type: &str,
     body: Vec<u8>,
 ) -> (u16, String, String) {
-    let r = app
-        .client
+    // A fresh connection per case: after a 413 the server closes the connection without reading
+    // the rest of the body, and a pooled connection could be reused before the close is seen.
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let r = client
         .request(method, format!("{}{}", app.base, path))
         .bearer_auth(app.token("dana"))
         .header("content-type", content_type)
