@@ -915,6 +915,28 @@ pub fn move_tier(
     })
 }
 
+/// Escalates to a higher tier (agents only).
+pub fn escalate(
+    app: &App,
+    p: &Principal,
+    key: &str,
+    input: TierMoveInput,
+    if_match: Option<i64>,
+) -> Result<TicketView, AppError> {
+    move_tier(app, p, key, input, true, if_match)
+}
+
+/// Hands back to a lower tier (agents only).
+pub fn hand_back(
+    app: &App,
+    p: &Principal,
+    key: &str,
+    input: TierMoveInput,
+    if_match: Option<i64>,
+) -> Result<TicketView, AppError> {
+    move_tier(app, p, key, input, false, if_match)
+}
+
 /// `POST /tickets/{key}/resolve` body.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

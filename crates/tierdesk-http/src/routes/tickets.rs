@@ -9,6 +9,7 @@ use tierdesk_app::tickets::{
     TicketPage, TierMoveInput, TimelineItem, TransitionInput,
 };
 use tierdesk_app::view::TicketView;
+use tierdesk_app::{App, AppError, Principal};
 
 use super::ok;
 use crate::AppState;
@@ -22,6 +23,20 @@ fn with_etag(status: StatusCode, v: TicketView) -> Response {
         resp.headers_mut().insert(header::ETAG, h);
     }
     resp
+}
+
+/// Runs a ticket change off the async workers; answers with the ticket and its ETag.
+async fn change<I: Send + 'static>(
+    s: AppState,
+    p: Principal,
+    key: String,
+    input: I,
+    if_match: Option<i64>,
+    op: fn(&App, &Principal, &str, I, Option<i64>) -> Result<TicketView, AppError>,
+) -> Result<Response, ApiError> {
+    let app = s.app.clone();
+    let view = blocking(move || op(&app, &p, &key, input, if_match)).await?;
+    Ok(with_etag(StatusCode::OK, view))
 }
 
 /// Creates a ticket at L1. `Idempotency-Key` makes retries safe: the same key and body answer
@@ -138,11 +153,7 @@ pub async fn assign(
     IfMatch(v): IfMatch,
     ApiJson(input): ApiJson<AssignInput>,
 ) -> Result<Response, ApiError> {
-    let app = s.app.clone();
-    Ok(with_etag(
-        StatusCode::OK,
-        blocking(move || svc::assign(&app, &p, &key, input, v)).await?,
-    ))
+    change(s, p, key, input, v, svc::assign).await
 }
 
 /// Changes status by the state machine (agents); an invalid transition names the allowed ones.
@@ -156,11 +167,7 @@ pub async fn transition(
     IfMatch(v): IfMatch,
     ApiJson(input): ApiJson<TransitionInput>,
 ) -> Result<Response, ApiError> {
-    let app = s.app.clone();
-    Ok(with_etag(
-        StatusCode::OK,
-        blocking(move || svc::transition(&app, &p, &key, input, v)).await?,
-    ))
+    change(s, p, key, input, v, svc::transition).await
 }
 
 /// Escalates to a higher tier with a required note; routed to the service's team for that tier.
@@ -174,11 +181,7 @@ pub async fn escalate(
     IfMatch(v): IfMatch,
     ApiJson(input): ApiJson<TierMoveInput>,
 ) -> Result<Response, ApiError> {
-    let app = s.app.clone();
-    Ok(with_etag(
-        StatusCode::OK,
-        blocking(move || svc::move_tier(&app, &p, &key, input, true, v)).await?,
-    ))
+    change(s, p, key, input, v, svc::escalate).await
 }
 
 /// Hands a ticket back to a lower tier with a note.
@@ -192,11 +195,7 @@ pub async fn hand_back(
     IfMatch(v): IfMatch,
     ApiJson(input): ApiJson<TierMoveInput>,
 ) -> Result<Response, ApiError> {
-    let app = s.app.clone();
-    Ok(with_etag(
-        StatusCode::OK,
-        blocking(move || svc::move_tier(&app, &p, &key, input, false, v)).await?,
-    ))
+    change(s, p, key, input, v, svc::hand_back).await
 }
 
 /// Resolves with a code and note (agents).
@@ -210,11 +209,7 @@ pub async fn resolve(
     IfMatch(v): IfMatch,
     ApiJson(input): ApiJson<ResolveInput>,
 ) -> Result<Response, ApiError> {
-    let app = s.app.clone();
-    Ok(with_etag(
-        StatusCode::OK,
-        blocking(move || svc::resolve(&app, &p, &key, input, v)).await?,
-    ))
+    change(s, p, key, input, v, svc::resolve).await
 }
 
 /// Overrides the matrix priority with a reason (agents).
@@ -228,9 +223,5 @@ pub async fn priority(
     IfMatch(v): IfMatch,
     ApiJson(input): ApiJson<PriorityInput>,
 ) -> Result<Response, ApiError> {
-    let app = s.app.clone();
-    Ok(with_etag(
-        StatusCode::OK,
-        blocking(move || svc::set_priority(&app, &p, &key, input, v)).await?,
-    ))
+    change(s, p, key, input, v, svc::set_priority).await
 }
