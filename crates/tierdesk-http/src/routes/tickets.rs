@@ -25,6 +25,9 @@ fn with_etag(status: StatusCode, v: TicketView) -> Response {
     resp
 }
 
+/// An application-layer ticket change: (app, caller, key, input, If-Match version).
+type TicketChange<I> = fn(&App, &Principal, &str, I, Option<i64>) -> Result<TicketView, AppError>;
+
 /// Runs a ticket change off the async workers; answers with the ticket and its ETag.
 async fn change<I: Send + 'static>(
     s: AppState,
@@ -32,7 +35,7 @@ async fn change<I: Send + 'static>(
     key: String,
     input: I,
     if_match: Option<i64>,
-    op: fn(&App, &Principal, &str, I, Option<i64>) -> Result<TicketView, AppError>,
+    op: TicketChange<I>,
 ) -> Result<Response, ApiError> {
     let app = s.app.clone();
     let view = blocking(move || op(&app, &p, &key, input, if_match)).await?;
