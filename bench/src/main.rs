@@ -11,8 +11,10 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use tierdesk_app::{App, SystemClock, demo};
+use tierdesk_domain::calendar::Calendar;
+use tierdesk_domain::sla::{ClockContext, CompiledPolicy, clocks_at_creation};
 use tierdesk_domain::ticket::{Level, NewTicket};
-use tierdesk_domain::{Channel, Kind, NewEvent, SlaTargets, Ticket};
+use tierdesk_domain::{Channel, Kind, NewEvent, Ticket};
 use tierdesk_store::DatabaseUrl;
 
 #[derive(Parser)]
@@ -287,6 +289,18 @@ fn bulk_load(url: &DatabaseUrl, tickets: i64) -> (f64, Vec<String>) {
         let first = made;
         app.store
             .write(move |r| {
+                let policy = CompiledPolicy::default_policy();
+                let tier_fn = |level: i32| {
+                    (
+                        format!("L{level}"),
+                        [900, 3600, 14_400][(level.clamp(1, 3) - 1) as usize],
+                    )
+                };
+                let ctx = ClockContext {
+                    policy: &policy,
+                    calendar: &Calendar::Always,
+                    tier: &tier_fn,
+                };
                 for i in first..first + n {
                     let now = base + chrono::Duration::seconds(i * 30);
                     let (team, tier) = teams[(i as usize) % teams.len()];
@@ -307,10 +321,11 @@ fn bulk_load(url: &DatabaseUrl, tickets: i64) -> (f64, Vec<String>) {
                         tags: vec![],
                     };
                     let number = r.next_ticket_number(new.kind)?;
-                    let mut t =
-                        Ticket::open(new, number, tier, Some(team), &SlaTargets::default(), now);
+                    let mut t = Ticket::open(new, number, tier, Some(team), now);
+                    t.clocks = clocks_at_creation(&ctx, &t);
                     // 95 % of a year-old desk's tickets are closed; the rest are open work.
                     if (i / 4) % 20 != 0 {
+                        t.clocks.clear();
                         t.resolve("fixed", "bulk", None, now + chrono::Duration::hours(2))
                             .unwrap();
                     }

@@ -9,8 +9,10 @@ pub mod demo;
 mod error;
 pub mod org;
 pub mod principal;
+pub mod sla;
 pub mod tickets;
 pub mod view;
+pub mod webhooks;
 
 use std::sync::Arc;
 

@@ -10,12 +10,13 @@ use tierdesk_domain::event::EventKind;
 use tierdesk_domain::routing::{RouteCandidates, RouteSource, route};
 use tierdesk_domain::ticket::{Level, NewTicket, check_note, check_title};
 use tierdesk_domain::{
-    Channel, Kind, NewEvent, PendingReason, Priority, SlaTargets, Status, Ticket, TicketKey, Tier,
+    Channel, Kind, NewEvent, PendingReason, Priority, Status, Ticket, TicketKey, Tier,
 };
 use tierdesk_store::{EventRecord, IdempotencyRecord, Repo, StoreError, TicketFilter, TicketSort};
 
+use crate::sla::{SlaConfig, fact_for, refresh};
 use crate::view::{Names, TicketView};
-use crate::{App, AppError, Principal, articles};
+use crate::{App, AppError, Principal, articles, webhooks};
 
 /// A team or user named by id or by name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -78,14 +79,6 @@ fn check_text(field: &'static str, text: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// SLA targets from the configured tiers plus the default resolution targets.
-pub fn targets_from(tiers: &[Tier]) -> SlaTargets {
-    SlaTargets {
-        response_secs_by_tier: tiers.iter().map(|t| t.response_target_secs).collect(),
-        ..SlaTargets::default()
-    }
-}
-
 fn tier_by_short<'t>(
     tiers: &'t [Tier],
     field: &'static str,
@@ -126,6 +119,16 @@ fn category_team(
         return Ok(Some(team));
     }
     Ok(None)
+}
+
+/// Routes a ticket to a team at `tier` (SPEC §3), with no explicit team.
+pub(crate) fn route_for(
+    repo: &mut Repo<'_>,
+    service: Option<i64>,
+    category: Option<i64>,
+    tier: &Tier,
+) -> Result<Option<(i64, RouteSource)>, StoreError> {
+    route_team(repo, service, category, tier, None)
 }
 
 /// Routes a ticket to a team at `tier` (SPEC §3).
@@ -304,8 +307,9 @@ pub fn create(
             };
         let service_id = service_id.or(category.as_ref().and_then(|c| c.default_service_id));
         let category_id = category.map(|c| c.id);
-        let tiers = repo.list_tiers()?;
-        let first = tiers
+        let cfg = SlaConfig::load(repo)?;
+        let first = cfg
+            .tiers
             .first()
             .ok_or_else(|| AppError::Conflict("no tiers are configured".into()))?
             .clone();
@@ -323,13 +327,29 @@ pub fn create(
             urgency,
             tags,
         };
-        let mut ticket = Ticket::open(new, number, first.level, team, &targets_from(&tiers), now);
+        let mut ticket = Ticket::open(new, number, first.level, team, now);
+        let created = fact_for(
+            &ticket,
+            EventKind::Created,
+            now,
+            principal.is_agent(),
+            true,
+            None,
+        );
+        refresh(repo, &cfg, &mut ticket, Some(created))?;
         ticket.id = repo.insert_ticket(&ticket)?;
         repo.append_event(
             ticket.id,
             now,
             Some(principal.id),
             &NewEvent::created(&ticket),
+        )?;
+        webhooks::fan_out(
+            repo,
+            &ticket,
+            EventKind::Created.as_str(),
+            &serde_json::json!({}),
+            now,
         )?;
         let mut view = Names::new(repo)?.view(repo, &ticket)?;
         view.suggestions = Some(suggestions);
@@ -627,10 +647,17 @@ where
             )));
         }
         let before = t.clone();
-        let (kind, public, extra) = op(repo, &p, &mut t, now)?;
+        let (kind, public, mut extra) = op(repo, &p, &mut t, now)?;
+        if let Some(map) = extra.as_object_mut() {
+            map.insert("by_agent".into(), p.is_agent().into());
+        }
+        let cfg = SlaConfig::load(repo)?;
+        let fact = fact_for(&t, kind, now, p.is_agent(), public, None);
+        refresh(repo, &cfg, &mut t, Some(fact))?;
         repo.update_ticket(&t, before.version)?;
         let event = NewEvent::change(kind, public, &before, &t, extra);
         repo.append_event(t.id, now, Some(p.id), &event)?;
+        webhooks::fan_out(repo, &t, kind.as_str(), &event.data, now)?;
         Ok(Names::new(repo)?.view(repo, &t)?)
     })
 }
@@ -887,7 +914,7 @@ pub fn move_tier(
         }
         let from_team = t.team_id;
         let team_id = routed.map(|(id, _)| id);
-        t.move_to_tier(target.level, team_id, target.response_target_secs, now)?;
+        t.move_to_tier(target.level, team_id, now)?;
         let to_team_name = team_id
             .map(|id| repo.team_by_id(id))
             .transpose()?
@@ -997,10 +1024,9 @@ pub fn set_priority(
 ) -> Result<TicketView, AppError> {
     let priority = Priority::parse("priority", input.priority.as_deref().unwrap_or(""))?;
     let reason = input.reason.unwrap_or_default();
-    mutate(app, p, key, if_match, true, move |repo, _, t, now| {
-        let targets = targets_from(&repo.list_tiers()?);
+    mutate(app, p, key, if_match, true, move |_, _, t, now| {
         let from = t.priority;
-        t.set_priority(priority, &reason, &targets, now)?;
+        t.set_priority(priority, &reason, now)?;
         Ok((
             EventKind::PriorityChanged,
             true,

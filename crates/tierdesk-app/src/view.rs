@@ -10,7 +10,9 @@ use tierdesk_store::{Repo, StoreError};
 /// One SLA clock as the API shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ClockView {
-    /// `response` or `resolution`.
+    /// Identity within the ticket, named by `sla_warning` / `sla_breach` events.
+    pub key: String,
+    /// `response`, `resolution` or `keep_in_loop`.
     pub kind: String,
     /// Tier short name for response clocks.
     pub tier: Option<String>,
@@ -41,6 +43,17 @@ pub struct SlaView {
     pub resolution_due: Option<DateTime<Utc>>,
     /// Every clock, oldest first.
     pub clocks: Vec<ClockView>,
+    /// The policy the clocks follow, and why it matched.
+    pub policy: Option<PolicyView>,
+}
+
+/// Which SLA policy applies and why.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PolicyView {
+    /// Policy name (`default` when none matched).
+    pub name: String,
+    /// Why it matched.
+    pub reason: String,
 }
 
 /// A suggested knowledge article.
@@ -203,6 +216,7 @@ impl Names {
     fn clock(&self, c: &Clock) -> ClockView {
         let name = |v: &dyn erased::AsStr| v.as_api();
         ClockView {
+            key: c.key.clone(),
             kind: name(&c.kind),
             tier: c.tier.map(|l| self.tier(l)),
             state: name(&c.state),
@@ -275,6 +289,10 @@ impl Names {
                 response_due: t.response_due(),
                 resolution_due: t.resolution_due(),
                 clocks: t.clocks.iter().map(|c| self.clock(c)).collect(),
+                policy: t.sla_policy.as_ref().map(|name| PolicyView {
+                    name: name.clone(),
+                    reason: t.sla_policy_reason.clone().unwrap_or_default(),
+                }),
             },
             suggestions: None,
             version: t.version,

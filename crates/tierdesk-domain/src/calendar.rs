@@ -6,7 +6,9 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike, Utc};
+use chrono::{
+    DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike, Utc,
+};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -22,7 +24,8 @@ const MAX_DAYS: i64 = 3 * 366;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CalendarSpec {
-    /// Unique name, referenced by SLA policies.
+    /// Unique name, referenced by SLA policies (taken from the URL on `PUT`).
+    #[serde(default)]
     pub name: String,
     /// IANA time zone such as `Europe/Berlin`.
     pub time_zone: String,
@@ -64,40 +67,57 @@ fn parse_clock(field: &'static str, text: &str) -> Result<u32, DomainError> {
 impl Calendar {
     /// Validates a spec; errors name the field.
     pub fn from_spec(spec: &CalendarSpec) -> Result<Calendar, DomainError> {
-        let tz: Tz = spec
-            .time_zone
-            .parse()
-            .map_err(|_| DomainError::field("time_zone", format!("unknown IANA time zone '{}'", spec.time_zone)))?;
+        let tz: Tz = spec.time_zone.parse().map_err(|_| {
+            DomainError::field(
+                "time_zone",
+                format!("unknown IANA time zone '{}'", spec.time_zone),
+            )
+        })?;
         let mut days: [Vec<(u32, u32)>; 7] = Default::default();
         for (day, intervals) in &spec.hours {
             let idx = WEEKDAYS
                 .iter()
                 .position(|d| d == &day.to_lowercase().as_str())
-                .ok_or_else(|| DomainError::field("hours", format!("unknown weekday '{day}'; use mon … sun")))?;
+                .ok_or_else(|| {
+                    DomainError::field("hours", format!("unknown weekday '{day}'; use mon … sun"))
+                })?;
             for iv in intervals {
-                let (o, c) = iv
-                    .split_once('-')
-                    .ok_or_else(|| DomainError::field("hours", format!("'{iv}' is not an interval like 09:00-17:00")))?;
+                let (o, c) = iv.split_once('-').ok_or_else(|| {
+                    DomainError::field(
+                        "hours",
+                        format!("'{iv}' is not an interval like 09:00-17:00"),
+                    )
+                })?;
                 let (o, c) = (parse_clock("hours", o)?, parse_clock("hours", c)?);
                 if o >= c {
-                    return Err(DomainError::field("hours", format!("'{iv}' ends before it starts")));
+                    return Err(DomainError::field(
+                        "hours",
+                        format!("'{iv}' ends before it starts"),
+                    ));
                 }
                 days[idx].push((o, c));
             }
             days[idx].sort_unstable();
             if days[idx].windows(2).any(|w| w[0].1 > w[1].0) {
-                return Err(DomainError::field("hours", format!("intervals of {day} overlap")));
+                return Err(DomainError::field(
+                    "hours",
+                    format!("intervals of {day} overlap"),
+                ));
             }
         }
         if days.iter().all(Vec::is_empty) {
-            return Err(DomainError::field("hours", "a calendar needs at least one interval"));
+            return Err(DomainError::field(
+                "hours",
+                "a calendar needs at least one interval",
+            ));
         }
         let holidays = spec
             .holidays
             .iter()
             .map(|h| {
-                NaiveDate::parse_from_str(h, "%Y-%m-%d")
-                    .map_err(|_| DomainError::field("holidays", format!("'{h}' is not a date like 2026-12-25")))
+                NaiveDate::parse_from_str(h, "%Y-%m-%d").map_err(|_| {
+                    DomainError::field("holidays", format!("'{h}' is not a date like 2026-12-25"))
+                })
             })
             .collect::<Result<_, _>>()?;
         Ok(Calendar::Weekly { tz, days, holidays })
@@ -132,7 +152,9 @@ impl Calendar {
         let mut remaining = secs;
         let first = start.with_timezone(tz).date_naive();
         for offset in 0..MAX_DAYS {
-            let Some(day) = first.checked_add_signed(Duration::days(offset)) else { break };
+            let Some(day) = first.checked_add_signed(Duration::days(offset)) else {
+                break;
+            };
             for (a, b) in self.ranges(day) {
                 if b <= start {
                     continue;
@@ -193,8 +215,10 @@ impl Calendar {
         for (seg_start, seg_end, offset) in day_segments(tz, day) {
             for &(o, c) in intervals {
                 // Instants whose local time of day is in [o, c) while the offset is `offset`.
-                let a = Utc.from_utc_datetime(&(midnight + Duration::seconds(i64::from(o) - offset)));
-                let b = Utc.from_utc_datetime(&(midnight + Duration::seconds(i64::from(c) - offset)));
+                let a =
+                    Utc.from_utc_datetime(&(midnight + Duration::seconds(i64::from(o) - offset)));
+                let b =
+                    Utc.from_utc_datetime(&(midnight + Duration::seconds(i64::from(c) - offset)));
                 let (a, b) = (a.max(seg_start), b.min(seg_end));
                 if b > a {
                     out.push((a, b));
@@ -207,14 +231,21 @@ impl Calendar {
 }
 
 fn offset_at(tz: &Tz, t: Timestamp) -> i64 {
-    i64::from(tz.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc())
+    i64::from(
+        tz.offset_from_utc_datetime(&t.naive_utc())
+            .fix()
+            .local_minus_utc(),
+    )
 }
 
 /// The first instant of a local date (midnight, or later when midnight falls in a DST gap).
 fn day_start(tz: &Tz, day: NaiveDate) -> Timestamp {
     let midnight = day.and_hms_opt(0, 0, 0).unwrap_or(NaiveDateTime::MIN);
     for minutes in 0..=180 {
-        if let Some(t) = tz.from_local_datetime(&(midnight + Duration::minutes(minutes))).earliest() {
+        if let Some(t) = tz
+            .from_local_datetime(&(midnight + Duration::minutes(minutes)))
+            .earliest()
+        {
             return t.with_timezone(&Utc);
         }
     }
@@ -224,8 +255,13 @@ fn day_start(tz: &Tz, day: NaiveDate) -> Timestamp {
 /// A local day as UTC pieces of constant offset: `(start, end, offset seconds)`.
 fn day_segments(tz: &Tz, day: NaiveDate) -> Vec<(Timestamp, Timestamp, i64)> {
     let start = day_start(tz, day);
-    let end = day.succ_opt().map_or(start + Duration::days(1), |d| day_start(tz, d));
-    let (o1, o2) = (offset_at(tz, start), offset_at(tz, end - Duration::seconds(1)));
+    let end = day
+        .succ_opt()
+        .map_or(start + Duration::days(1), |d| day_start(tz, d));
+    let (o1, o2) = (
+        offset_at(tz, start),
+        offset_at(tz, end - Duration::seconds(1)),
+    );
     if o1 == o2 {
         return vec![(start, end, o1)];
     }
@@ -259,7 +295,10 @@ mod tests {
         Calendar::from_spec(&CalendarSpec {
             name: "t".into(),
             time_zone: tz.into(),
-            hours: hours.iter().map(|(d, iv)| (d.to_string(), iv.iter().map(|s| s.to_string()).collect())).collect(),
+            hours: hours
+                .iter()
+                .map(|(d, iv)| (d.to_string(), iv.iter().map(|s| s.to_string()).collect()))
+                .collect(),
             holidays: holidays.iter().map(|s| s.to_string()).collect(),
         })
         .unwrap()
@@ -267,12 +306,30 @@ mod tests {
 
     fn office(tz: &str) -> Calendar {
         let wk: &[&str] = &["09:00-17:00"];
-        spec(tz, &[("mon", wk), ("tue", wk), ("wed", wk), ("thu", wk), ("fri", wk)], &["2026-12-25"])
+        spec(
+            tz,
+            &[
+                ("mon", wk),
+                ("tue", wk),
+                ("wed", wk),
+                ("thu", wk),
+                ("fri", wk),
+            ],
+            &["2026-12-25"],
+        )
     }
 
     fn night(tz: &str) -> Calendar {
         // Sunday 00:00-04:00 covers both zones' DST switches; plus split weekday hours.
-        spec(tz, &[("sun", &["00:00-04:00"]), ("mon", &["08:00-12:00", "13:00-17:30"]), ("sat", &["00:00-24:00"])], &[])
+        spec(
+            tz,
+            &[
+                ("sun", &["00:00-04:00"]),
+                ("mon", &["08:00-12:00", "13:00-17:30"]),
+                ("sat", &["00:00-24:00"]),
+            ],
+            &[],
+        )
     }
 
     fn utc(s: &str) -> Timestamp {
@@ -283,29 +340,59 @@ mod tests {
     fn weekend_and_holiday_are_skipped() {
         let cal = office("Europe/Berlin");
         // Friday 16:00 Berlin (15:00Z) + 2 h → Monday 10:00 Berlin.
-        assert_eq!(cal.add(utc("2026-11-27T15:00:00Z"), 7200), utc("2026-11-30T09:00:00Z"));
+        assert_eq!(
+            cal.add(utc("2026-11-27T15:00:00Z"), 7200),
+            utc("2026-11-30T09:00:00Z")
+        );
         // Thursday 24 Dec 16:30 + 1 h: Christmas is a holiday → Monday 28 Dec 09:30.
-        assert_eq!(cal.add(utc("2026-12-24T15:30:00Z"), 3600), utc("2026-12-28T08:30:00Z"));
+        assert_eq!(
+            cal.add(utc("2026-12-24T15:30:00Z"), 3600),
+            utc("2026-12-28T08:30:00Z")
+        );
         // Ends exactly at close of business.
-        assert_eq!(cal.add(utc("2026-11-23T08:00:00Z"), 8 * 3600), utc("2026-11-23T16:00:00Z"));
-        assert_eq!(cal.between(utc("2026-11-27T15:00:00Z"), utc("2026-11-30T09:00:00Z")), 7200);
+        assert_eq!(
+            cal.add(utc("2026-11-23T08:00:00Z"), 8 * 3600),
+            utc("2026-11-23T16:00:00Z")
+        );
+        assert_eq!(
+            cal.between(utc("2026-11-27T15:00:00Z"), utc("2026-11-30T09:00:00Z")),
+            7200
+        );
     }
 
     #[test]
     fn dst_spring_forward_and_fall_back() {
         // Berlin: 29 March 2026 02:00 → 03:00. Sunday 00:00-04:00 local is 3 real hours.
         let b = night("Europe/Berlin");
-        assert_eq!(b.between(utc("2026-03-28T23:00:00Z"), utc("2026-03-29T02:00:00Z")), 3 * 3600);
-        assert_eq!(b.add(utc("2026-03-28T23:00:00Z"), 3 * 3600), utc("2026-03-29T02:00:00Z"));
+        assert_eq!(
+            b.between(utc("2026-03-28T23:00:00Z"), utc("2026-03-29T02:00:00Z")),
+            3 * 3600
+        );
+        assert_eq!(
+            b.add(utc("2026-03-28T23:00:00Z"), 3 * 3600),
+            utc("2026-03-29T02:00:00Z")
+        );
         // Berlin: 25 October 2026 03:00 → 02:00. The same interval is 5 real hours.
-        assert_eq!(b.between(utc("2026-10-24T22:00:00Z"), utc("2026-10-25T04:00:00Z")), 5 * 3600);
+        assert_eq!(
+            b.between(utc("2026-10-24T22:00:00Z"), utc("2026-10-25T04:00:00Z")),
+            5 * 3600
+        );
         // New York: 8 March 2026 (spring) and 1 November 2026 (fall back).
         let ny = night("America/New_York");
-        assert_eq!(ny.between(utc("2026-03-08T05:00:00Z"), utc("2026-03-08T12:00:00Z")), 3 * 3600);
-        assert_eq!(ny.between(utc("2026-11-01T04:00:00Z"), utc("2026-11-01T12:00:00Z")), 5 * 3600);
+        assert_eq!(
+            ny.between(utc("2026-03-08T05:00:00Z"), utc("2026-03-08T12:00:00Z")),
+            3 * 3600
+        );
+        assert_eq!(
+            ny.between(utc("2026-11-01T04:00:00Z"), utc("2026-11-01T12:00:00Z")),
+            5 * 3600
+        );
         // Office hours keep their local times across the change: Monday 9:00 EST = 14:00Z.
         let o = office("America/New_York");
-        assert_eq!(o.add(utc("2026-10-30T21:30:00Z"), 60), utc("2026-11-02T14:01:00Z"));
+        assert_eq!(
+            o.add(utc("2026-10-30T21:30:00Z"), 60),
+            utc("2026-11-02T14:01:00Z")
+        );
     }
 
     #[test]
@@ -314,7 +401,9 @@ mod tests {
             Calendar::from_spec(&CalendarSpec {
                 name: "x".into(),
                 time_zone: tz.into(),
-                hours: [("mon".to_string(), vec![iv.to_string()])].into_iter().collect(),
+                hours: [("mon".to_string(), vec![iv.to_string()])]
+                    .into_iter()
+                    .collect(),
                 holidays: vec![],
             })
             .unwrap_err()

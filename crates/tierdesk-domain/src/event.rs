@@ -7,6 +7,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::Timestamp;
+use crate::sla::Fact;
 use crate::ticket::Ticket;
 
 /// What happened.
@@ -29,6 +31,14 @@ pub enum EventKind {
     Resolved,
     /// Priority overridden.
     PriorityChanged,
+    /// An SLA clock reached its warning threshold.
+    SlaWarning,
+    /// An SLA clock passed its target.
+    SlaBreach,
+    /// A reminder went to a requester the ticket is pending on.
+    Reminder,
+    /// Clocks recomputed after a policy or calendar change (`tierdesk sla repair`).
+    SlaRecomputed,
 }
 
 impl EventKind {
@@ -43,6 +53,10 @@ impl EventKind {
             EventKind::HandedBack => "handed_back",
             EventKind::Resolved => "resolved",
             EventKind::PriorityChanged => "priority_changed",
+            EventKind::SlaWarning => "sla_warning",
+            EventKind::SlaBreach => "sla_breach",
+            EventKind::Reminder => "reminder",
+            EventKind::SlaRecomputed => "sla_recomputed",
         }
     }
 
@@ -162,4 +176,63 @@ pub fn replay<'a>(
     }
     serde_json::from_value(Value::Object(state))
         .map_err(|source| ReplayError::Bad { index: 0, source })
+}
+
+/// A stored event as [`facts`] reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct EventView<'a> {
+    /// When.
+    pub at: Timestamp,
+    /// What.
+    pub kind: EventKind,
+    /// Visible to the requester.
+    pub public: bool,
+    /// Its data.
+    pub data: &'a Value,
+}
+
+/// Replays events into the facts SLA clocks are computed from (state after each event).
+pub fn facts(events: &[EventView<'_>]) -> Result<Vec<Fact>, ReplayError> {
+    let mut state: Option<Map<String, Value>> = None;
+    let mut out = Vec::with_capacity(events.len());
+    for (index, e) in events.iter().enumerate() {
+        match (&mut state, e.kind) {
+            (None, EventKind::Created) => match e.data.get("ticket") {
+                Some(Value::Object(t)) => state = Some(t.clone()),
+                _ => return Err(ReplayError::NoCreation),
+            },
+            (None, _) => return Err(ReplayError::NoCreation),
+            (Some(s), _) => {
+                if let Some(Value::Object(changes)) = e.data.get("changes") {
+                    for (field, pair) in changes {
+                        if let Some(after) = pair.get(1) {
+                            s.insert(field.clone(), after.clone());
+                        }
+                    }
+                }
+            }
+        }
+        let s = state.as_ref().ok_or(ReplayError::NoCreation)?;
+        let field = |name: &str| s.get(name).cloned().unwrap_or(Value::Null);
+        let bad = |source| ReplayError::Bad { index, source };
+        out.push(Fact {
+            at: e.at,
+            kind: e.kind,
+            by_agent: e
+                .data
+                .get("by_agent")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            public: e.public,
+            status: serde_json::from_value(field("status")).map_err(bad)?,
+            tier: serde_json::from_value(field("tier")).map_err(bad)?,
+            priority: serde_json::from_value(field("priority")).map_err(bad)?,
+            clock: e
+                .data
+                .get("clock")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        });
+    }
+    Ok(out)
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod event;
 pub mod org;
 pub mod routing;
+pub mod rules;
 pub mod sla;
 pub mod status;
 pub mod ticket;
@@ -16,7 +17,7 @@ pub mod ticket;
 pub use error::DomainError;
 pub use event::{EventKind, NewEvent};
 pub use org::{Role, Roles, Tier};
-pub use sla::{Clock, ClockKind, ClockState, SlaTargets};
+pub use sla::{Clock, ClockKind, ClockState, CompiledPolicy, Policy};
 pub use status::{PendingReason, Status};
 pub use ticket::{Channel, Kind, Priority, Ticket, TicketKey};
 

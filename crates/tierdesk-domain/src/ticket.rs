@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::sla::{Clock, ClockKind, SlaTargets};
+use crate::sla::{Clock, ClockKind};
 use crate::status::{PendingReason, Status};
 use crate::{DomainError, Timestamp};
 
@@ -282,8 +282,14 @@ pub struct Ticket {
     pub resolution_note: Option<String>,
     /// Knowledge article used to resolve it.
     pub article_id: Option<i64>,
-    /// SLA clocks, oldest first.
+    /// SLA clocks, oldest first (computed from the timeline by [`crate::sla::compute`]).
     pub clocks: Vec<Clock>,
+    /// Name of the SLA policy the clocks follow.
+    #[serde(default)]
+    pub sla_policy: Option<String>,
+    /// Why that policy matched.
+    #[serde(default)]
+    pub sla_policy_reason: Option<String>,
     /// Optimistic-concurrency version, bumped on every change (the ETag).
     pub version: i64,
 }
@@ -356,24 +362,9 @@ impl Ticket {
         number: i64,
         first_tier: i32,
         team_id: Option<i64>,
-        targets: &SlaTargets,
         now: Timestamp,
     ) -> Ticket {
         let priority = Priority::from_matrix(new.impact, new.urgency);
-        let clocks = vec![
-            Clock::start(
-                ClockKind::Response,
-                Some(first_tier),
-                targets.response_secs(first_tier),
-                now,
-            ),
-            Clock::start(
-                ClockKind::Resolution,
-                None,
-                targets.resolution_secs(priority),
-                now,
-            ),
-        ];
         Ticket {
             id: 0,
             key: TicketKey {
@@ -407,7 +398,9 @@ impl Ticket {
             resolution_code: None,
             resolution_note: None,
             article_id: None,
-            clocks,
+            clocks: Vec::new(),
+            sla_policy: None,
+            sla_policy_reason: None,
             version: 1,
         }
     }
@@ -460,12 +453,6 @@ impl Ticket {
         if self.first_response_at.is_none() {
             self.first_response_at = Some(now);
         }
-        let tier = self.tier;
-        for clock in &mut self.clocks {
-            if clock.kind == ClockKind::Response && clock.tier == Some(tier) && clock.is_running() {
-                clock.stop(now);
-            }
-        }
     }
 
     /// Adds a comment's effect on the ticket. Only a public comment by an agent counts as a
@@ -498,11 +485,6 @@ impl Ticket {
         self.resolved_at = None;
         self.resolution_code = None;
         self.resolution_note = None;
-        for clock in &mut self.clocks {
-            if clock.kind == ClockKind::Resolution {
-                clock.resume_after_stop();
-            }
-        }
     }
 
     /// Changes status by the state machine. `resolved` goes through [`Ticket::resolve`].
@@ -540,11 +522,6 @@ impl Ticket {
         match to {
             Status::Closed | Status::Cancelled => {
                 self.closed_at = Some(now);
-                for clock in &mut self.clocks {
-                    if clock.is_running() {
-                        clock.cancel(now);
-                    }
-                }
             }
             _ => self.record_agent_response(now),
         }
@@ -590,7 +567,6 @@ impl Ticket {
         &mut self,
         tier: i32,
         team_id: Option<i64>,
-        response_secs: i64,
         now: Timestamp,
     ) -> Result<(), DomainError> {
         self.refuse_if_final("moved to another tier")?;
@@ -611,15 +587,6 @@ impl Ticket {
                 Status::New
             };
             self.pending_reason = None;
-        }
-        let clock_state_open = self.status.is_open();
-        if clock_state_open {
-            self.clocks.push(Clock::start(
-                ClockKind::Response,
-                Some(tier),
-                response_secs,
-                now,
-            ));
         }
         self.touch(now);
         Ok(())
@@ -649,33 +616,21 @@ impl Ticket {
         self.resolution_code = Some(code.to_owned());
         self.resolution_note = Some(note);
         self.article_id = article_id;
-        for clock in &mut self.clocks {
-            if clock.is_running() {
-                clock.stop(now);
-            }
-        }
         self.touch(now);
         Ok(())
     }
 
-    /// Overrides the matrix priority with a reason; recomputes the resolution due time.
+    /// Overrides the matrix priority with a reason (the SLA clocks re-target from the timeline).
     pub fn set_priority(
         &mut self,
         priority: Priority,
         reason: &str,
-        targets: &SlaTargets,
         now: Timestamp,
     ) -> Result<(), DomainError> {
         self.refuse_if_final("re-prioritised")?;
         let reason = check_note("reason", Some(reason))?;
         self.priority = priority;
         self.priority_reason = Some(reason);
-        let secs = targets.resolution_secs(priority);
-        for clock in &mut self.clocks {
-            if clock.kind == ClockKind::Resolution && clock.is_running() {
-                clock.retarget(secs);
-            }
-        }
         self.touch(now);
         Ok(())
     }
@@ -707,7 +662,7 @@ mod tests {
             urgency: level(1),
             tags: vec![],
         };
-        Ticket::open(new, 42, 1, Some(1), &SlaTargets::default(), t0())
+        Ticket::open(new, 42, 1, Some(1), t0())
     }
 
     #[test]
@@ -749,18 +704,20 @@ mod tests {
         let t = new_ticket();
         assert_eq!(t.key, "INC-42");
         assert_eq!(t.priority, Priority::P2);
-        assert_eq!(t.response_due(), Some(t0() + chrono::Duration::minutes(15)));
-        assert_eq!(t.resolution_due(), Some(t0() + chrono::Duration::hours(8)));
+        assert_eq!(t.tier, 1);
+        assert!(
+            t.clocks.is_empty(),
+            "clocks are computed from the timeline by sla::compute"
+        );
     }
 
     #[test]
     fn escalation_starts_the_next_tiers_clock() {
         let mut t = new_ticket();
         let later = t0() + chrono::Duration::minutes(5);
-        t.move_to_tier(2, Some(5), 3600, later).unwrap();
+        t.move_to_tier(2, Some(5), later).unwrap();
         assert_eq!(t.status, Status::Assigned);
-        assert_eq!(t.response_due(), Some(later + chrono::Duration::hours(1)));
-        assert_eq!(t.clocks[0].state, crate::ClockState::Met);
+        assert_eq!((t.tier, t.team_id, t.assignee_id), (2, Some(5), None));
         assert_eq!(t.first_response_at, Some(later));
     }
 
@@ -771,7 +728,7 @@ mod tests {
         assert_eq!(t.status, Status::Resolved);
         t.comment(true, false, true, t0()).unwrap();
         assert_eq!(t.status, Status::InProgress);
-        assert!(t.resolution_due().is_some());
+        assert_eq!(t.resolved_at, None);
     }
 
     #[test]

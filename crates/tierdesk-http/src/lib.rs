@@ -2,6 +2,7 @@
 //! the OpenAPI document generated from the handlers.
 
 mod extract;
+pub mod jobs;
 mod problem;
 mod routes;
 
@@ -79,13 +80,26 @@ pub fn router(app: App) -> Router {
     router_and_openapi(app).0
 }
 
-/// Serves until `shutdown` completes, then drains in-flight requests.
+/// Serves until `shutdown` completes, then drains in-flight requests. With `background_jobs`
+/// the process also runs the SLA timer and the webhook deliverer.
 pub async fn serve(
     listener: TcpListener,
     app: App,
+    background_jobs: bool,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app))
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut tasks = Vec::new();
+    if background_jobs {
+        tasks.push(tokio::spawn(jobs::sla_timer(app.clone(), stop_rx.clone())));
+        tasks.push(tokio::spawn(jobs::webhook_deliverer(app.clone(), stop_rx)));
+    }
+    let served = axum::serve(listener, router(app))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    let _ = stop_tx.send(true);
+    for t in tasks {
+        let _ = t.await;
+    }
+    served
 }

@@ -19,8 +19,9 @@ use std::sync::mpsc;
 pub use error::StoreError;
 pub use migrate::{MIGRATIONS, Migration};
 pub use repo::{
-    ArticleRecord, CategoryRecord, EventRecord, IdempotencyRecord, NewArticle, NewService, NewUser,
-    Repo, ServiceRecord, TeamRecord, TicketFilter, TicketSort, UserRecord,
+    ArticleRecord, AttemptRecord, CategoryRecord, ConfigList, EventRecord, IdempotencyRecord,
+    NewArticle, NewService, NewUser, OutboxItem, Repo, ServiceRecord, TeamRecord, TicketFilter,
+    TicketSort, UserRecord, WebhookRecord,
 };
 pub use value::{Conn, Dialect, Row, Value};
 

@@ -17,12 +17,20 @@ pub struct Migration {
 }
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_core",
-    sqlite: include_str!("../migrations/sqlite/0001_core.sql"),
-    postgres: include_str!("../migrations/postgres/0001_core.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_core",
+        sqlite: include_str!("../migrations/sqlite/0001_core.sql"),
+        postgres: include_str!("../migrations/postgres/0001_core.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_sla_engine",
+        sqlite: include_str!("../migrations/sqlite/0002_sla_engine.sql"),
+        postgres: include_str!("../migrations/postgres/0002_sla_engine.sql"),
+    },
+];
 
 /// Applies every migration not yet applied, each in its own transaction. Returns the versions
 /// applied now.

@@ -3,9 +3,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::{TimeZone, Utc};
+use tierdesk_domain::calendar::Calendar;
 use tierdesk_domain::org::default_tiers;
+use tierdesk_domain::sla::{ClockContext, CompiledPolicy, clocks_at_creation};
 use tierdesk_domain::ticket::{Level, NewTicket};
-use tierdesk_domain::{Channel, Kind, NewEvent, Roles, SlaTargets, Status, Ticket};
+use tierdesk_domain::{Channel, Kind, NewEvent, Roles, Status, Ticket};
 use tierdesk_store::testing::TestDb;
 use tierdesk_store::{IdempotencyRecord, NewUser, Store, StoreError, TicketFilter, TicketSort};
 
@@ -103,9 +105,16 @@ fn story(db: TestDb) {
                     n,
                     1,
                     Some(team),
-                    &SlaTargets::default(),
                     now() + chrono::Duration::minutes(i),
                 );
+                let policy = CompiledPolicy::default_policy();
+                let tiers = |_: i32| ("L1".to_owned(), 900);
+                let ctx = ClockContext {
+                    policy: &policy,
+                    calendar: &Calendar::Always,
+                    tier: &tiers,
+                };
+                t.clocks = clocks_at_creation(&ctx, &t);
                 t.id = r.insert_ticket(&t)?;
                 r.append_event(t.id, now(), Some(alice), &NewEvent::created(&t))?;
                 Ok::<_, StoreError>(t.key)

@@ -46,6 +46,9 @@ enum Command {
         /// Log as JSON lines.
         #[arg(long, env = "TIERDESK_LOG_JSON")]
         log_json: bool,
+        /// Do not run the SLA timer and webhook deliverer in this process.
+        #[arg(long, env = "TIERDESK_NO_BACKGROUND_JOBS")]
+        no_background_jobs: bool,
     },
     /// Apply database migrations.
     Migrate,
@@ -65,6 +68,21 @@ enum Command {
     Ticket {
         #[command(subcommand)]
         verb: TicketVerb,
+    },
+    /// SLA engine.
+    Sla {
+        #[command(subcommand)]
+        verb: SlaVerb,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SlaVerb {
+    /// Recompute clocks from the timelines after a policy or calendar change.
+    Repair {
+        /// Only tickets updated at or after this RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
     },
 }
 
@@ -256,13 +274,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             demo,
             log_json,
+            no_background_jobs,
         } => {
             if let Some(l) = listen {
                 ctx.listen = l;
             }
             ctx.log_json |= log_json;
-            serve(&ctx, demo)
+            serve(&ctx, demo, !no_background_jobs)
         }
+        Command::Sla {
+            verb: SlaVerb::Repair { since },
+        } => sla_repair(&ctx, since),
         Command::Migrate => {
             let app = open(&ctx)?;
             let applied = app.store.migrate(app.now()).map_err(AppError::from)?;
@@ -492,7 +514,7 @@ fn ticket(ctx: &Ctx, verb: TicketVerb) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn serve(ctx: &Ctx, demo_data: bool) -> anyhow::Result<()> {
+fn serve(ctx: &Ctx, demo_data: bool, background_jobs: bool) -> anyhow::Result<()> {
     init_logging(ctx.log_json);
     let app = open(ctx)?;
     if demo_data && tierdesk_app::org::list_teams(&app)?.is_empty() {
@@ -509,7 +531,7 @@ fn serve(ctx: &Ctx, demo_data: bool) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
         tracing::info!(%addr, backend = app.store.backend_name(), database = ?ctx.db, "tierdesk listening");
         eprintln!("tierdesk listening on http://{addr} ({} database)", app.store.backend_name());
-        tierdesk_http::serve(listener, app, shutdown_signal()).await?;
+        tierdesk_http::serve(listener, app, background_jobs, shutdown_signal()).await?;
         Ok(())
     })
 }
@@ -543,4 +565,27 @@ fn init_logging(json: bool) {
     } else {
         let _ = builder.try_init();
     }
+}
+
+fn sla_repair(ctx: &Ctx, since: Option<String>) -> anyhow::Result<()> {
+    let app = open(ctx)?;
+    let since = since
+        .map(|s| chrono::DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&chrono::Utc)))
+        .transpose()
+        .map_err(|e| AppError::invalid("since", format!("not an RFC 3339 time: {e}")))?;
+    let json = ctx.json;
+    let (checked, changed) = tierdesk_app::sla::repair(&app, since, &|checked, changed| {
+        if !json {
+            eprint!("\rchecked {checked} tickets, recomputed {changed}");
+        }
+    })?;
+    if !json {
+        eprintln!();
+    }
+    print(
+        json,
+        &serde_json::json!({ "checked": checked, "recomputed": changed }),
+        || format!("checked {checked} tickets; recomputed the clocks of {changed}"),
+    );
+    Ok(())
 }

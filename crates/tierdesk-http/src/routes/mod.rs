@@ -2,6 +2,7 @@
 
 mod articles;
 mod org;
+mod sla;
 mod system;
 mod tickets;
 
@@ -42,6 +43,13 @@ pub fn table(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(org::update_category))
         .routes(routes!(articles::list, articles::create))
         .routes(routes!(articles::get))
+        .routes(routes!(sla::get_policies, sla::put_policies))
+        .routes(routes!(sla::get_calendars))
+        .routes(routes!(sla::put_calendar, sla::delete_calendar))
+        .routes(routes!(sla::get_rules, sla::put_rules))
+        .routes(routes!(sla::list_webhooks))
+        .routes(routes!(sla::put_webhook))
+        .routes(routes!(sla::webhook_attempts))
 }
 
 /// Unknown paths: a problem+json 404.

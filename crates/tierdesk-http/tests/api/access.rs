@@ -35,6 +35,8 @@ enum Obj {
     Article,
     /// Team 1, service 1, category 1, tier L1.
     Fixed,
+    /// A named calendar or webhook, created by the admin before the call.
+    Named,
 }
 
 struct Row {
@@ -70,6 +72,7 @@ fn table() -> Vec<Row> {
     const ADMIN: [u16; 8] = [401, 403, 403, 403, 403, 403, 403, 200];
     const ADMIN_CREATE: [u16; 8] = [401, 403, 403, 403, 403, 403, 403, 201];
     const PUBLIC: [u16; 8] = [200; 8];
+    const AGENTS: [u16; 8] = [401, 403, 403, 403, 403, 200, 200, 200];
     vec![
         r(M::GET, "/healthz", None, none, PUBLIC),
         r(M::GET, "/readyz", None, none, PUBLIC),
@@ -234,6 +237,60 @@ fn table() -> Vec<Row> {
             [401, 403, 403, 403, 403, 201, 201, 201],
         ),
         r(M::GET, "/api/v1/articles/{id}", Article, none, READ_OWN),
+        r(M::GET, "/api/v1/sla/policies", None, none, AGENTS),
+        r(
+            M::PUT,
+            "/api/v1/sla/policies",
+            None,
+            |_| Some(json!({"items": [{"name": "p", "match": {"priority": ["P4"]}}]})),
+            ADMIN,
+        ),
+        r(M::GET, "/api/v1/calendars", None, none, AGENTS),
+        r(
+            M::PUT,
+            "/api/v1/calendars/{name}",
+            Named,
+            |_| Some(json!({"time_zone": "Europe/Berlin", "hours": {"mon": ["09:00-17:00"]}})),
+            ADMIN,
+        ),
+        r(
+            M::DELETE,
+            "/api/v1/calendars/{name}",
+            Named,
+            none,
+            [401, 403, 403, 403, 403, 403, 403, 204],
+        ),
+        r(M::GET, "/api/v1/escalation-rules", None, none, AGENTS),
+        r(
+            M::PUT,
+            "/api/v1/escalation-rules",
+            None,
+            |_| {
+                Some(
+                    json!([{"name": "r", "on": "breach", "clock": "response", "actions": [{"escalate": {}}]}]),
+                )
+            },
+            ADMIN,
+        ),
+        r(M::GET, "/api/v1/webhooks", None, none, ADMIN),
+        r(
+            M::PUT,
+            "/api/v1/webhooks/{name}",
+            Named,
+            |_| {
+                Some(
+                    json!({"url": "http://127.0.0.1:9/hook", "secret": "0123456789abcdef", "events": ["*"]}),
+                )
+            },
+            ADMIN,
+        ),
+        r(
+            M::GET,
+            "/api/v1/webhooks/{name}/attempts",
+            Named,
+            none,
+            ADMIN,
+        ),
     ]
 }
 
@@ -318,6 +375,25 @@ async fn authorization_matrix() {
                 }
                 Obj::Article => row.path.replace("{id}", if *own { "4" } else { "1" }),
                 Obj::Fixed => row.path.replace("{id}", "1").replace("{short}", "L1"),
+                Obj::Named => {
+                    let name = format!("n{n}");
+                    let setup = if row.path.starts_with("/api/v1/calendars") {
+                        (
+                            format!("/api/v1/calendars/{name}"),
+                            json!({"time_zone": "UTC", "hours": {"tue": ["08:00-16:00"]}}),
+                        )
+                    } else {
+                        (
+                            format!("/api/v1/webhooks/{name}"),
+                            json!({"url": "http://127.0.0.1:9/x", "secret": "0123456789abcdef", "events": ["created"]}),
+                        )
+                    };
+                    let r = app
+                        .call(Method::PUT, Some("admin"), &setup.0, Some(setup.1))
+                        .await;
+                    assert_eq!(r.status, 200, "{}", r.text);
+                    row.path.replace("{name}", &name)
+                }
             };
             let r = app
                 .call(row.method.clone(), *user, &path, (row.body)(n))

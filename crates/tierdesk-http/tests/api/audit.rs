@@ -62,7 +62,7 @@ async fn events_are_append_only_and_replay_to_the_row() {
                         .map(|row| row.i64(0).unwrap())
                         .collect();
                     for id in ids {
-                        let row = r.ticket_by_id(id)?.unwrap();
+                        let row = r.ticket_by_id(id, false)?.unwrap();
                         let events = r.events_for(id, false)?;
                         let replayed = replay(
                             events

@@ -52,7 +52,7 @@ impl TestApp {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let server_app = app.clone();
         tokio::spawn(async move {
-            tierdesk_http::serve(listener, server_app, async {
+            tierdesk_http::serve(listener, server_app, false, async {
                 let _ = rx.await;
             })
             .await

@@ -4,13 +4,17 @@
 
 mod articles;
 mod org;
+mod sla;
 mod tickets;
 mod users;
+mod webhooks;
 
 pub use articles::{ArticleRecord, NewArticle};
 pub use org::{CategoryRecord, NewService, ServiceRecord, TeamRecord};
+pub use sla::ConfigList;
 pub use tickets::{EventRecord, IdempotencyRecord, TicketFilter, TicketSort};
 pub use users::{NewUser, UserRecord};
+pub use webhooks::{AttemptRecord, OutboxItem, WebhookRecord};
 
 use crate::StoreError;
 use crate::value::{Conn, Dialect, Row, Value};

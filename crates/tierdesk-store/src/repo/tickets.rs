@@ -12,10 +12,10 @@ use crate::value::{Dialect, Row, Value};
 const TICKET_COLS: &str = "id, key, kind, title, description, requester_id, channel, category_id, service_id, \
     impact, urgency, priority, priority_reason, status, pending_reason, tier, team_id, assignee_id, major, tags, \
     created_at, updated_at, first_response_at, resolved_at, closed_at, resolution_code, resolution_note, \
-    article_id, clocks, version";
+    article_id, clocks, sla_policy, sla_policy_reason, version";
 
 /// Queue order for tickets without a running clock: after every real due time.
-fn far_future() -> DateTime<Utc> {
+pub fn far_future() -> DateTime<Utc> {
     DateTime::from_timestamp(253_402_300_799, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
@@ -56,7 +56,9 @@ fn ticket_from_row(r: &Row) -> Result<Ticket, StoreError> {
         resolution_note: r.opt_text(26)?,
         article_id: r.opt_i64(27)?,
         clocks: r.json_as(28)?,
-        version: r.i64(29)?,
+        sla_policy: r.opt_text(29)?,
+        sla_policy_reason: r.opt_text(30)?,
+        version: r.i64(31)?,
     })
 }
 
@@ -68,7 +70,8 @@ fn pending_str(p: PendingReason) -> &'static str {
     }
 }
 
-/// Columns 2.. of a ticket row plus the derived `is_open` and `sla_due`, in `TICKET_COLS` order.
+/// Columns 2.. of a ticket row plus the derived `is_open`, `sla_due` and `sla_next_at`, in
+/// `TICKET_COLS` order.
 fn ticket_params(t: &Ticket) -> Result<Vec<Value>, StoreError> {
     let json = |v: serde_json::Result<serde_json::Value>| {
         v.map(Value::Json)
@@ -103,9 +106,12 @@ fn ticket_params(t: &Ticket) -> Result<Vec<Value>, StoreError> {
         Value::from(t.resolution_note.clone()),
         Value::from(t.article_id),
         json(serde_json::to_value(&t.clocks))?,
+        Value::from(t.sla_policy.clone()),
+        Value::from(t.sla_policy_reason.clone()),
         Value::Int(t.version),
         Value::Bool(t.status.is_open()),
         Value::Time(t.sla_due().unwrap_or_else(far_future)),
+        Value::Time(tierdesk_domain::sla::next_firing(&t.clocks).unwrap_or_else(far_future)),
     ])
 }
 
@@ -220,7 +226,7 @@ impl Repo<'_> {
         let cols = TICKET_COLS.trim_start_matches("id, ");
         let holders: Vec<String> = (1..=params.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "INSERT INTO tickets ({cols}, is_open, sla_due) VALUES ({}) RETURNING id",
+            "INSERT INTO tickets ({cols}, is_open, sla_due, sla_next_at) VALUES ({}) RETURNING id",
             holders.join(", ")
         );
         self.insert_id(&sql, &params)
@@ -234,7 +240,7 @@ impl Repo<'_> {
             .trim_start_matches("id, ")
             .split(',')
             .map(str::trim)
-            .chain(["is_open", "sla_due"])
+            .chain(["is_open", "sla_due", "sla_next_at"])
             .collect();
         let sets: Vec<String> = cols
             .iter()
@@ -272,9 +278,14 @@ impl Repo<'_> {
             .transpose()
     }
 
-    /// A ticket by id.
-    pub fn ticket_by_id(&mut self, id: i64) -> Result<Option<Ticket>, StoreError> {
-        let sql = format!("SELECT {TICKET_COLS} FROM tickets WHERE id = $1");
+    /// A ticket by id; locks the row on PostgreSQL when `for_update`.
+    pub fn ticket_by_id(
+        &mut self,
+        id: i64,
+        for_update: bool,
+    ) -> Result<Option<Ticket>, StoreError> {
+        let lock = if for_update { self.for_update() } else { "" };
+        let sql = format!("SELECT {TICKET_COLS} FROM tickets WHERE id = $1{lock}");
         self.one(&sql, &[Value::Int(id)])?
             .map(|r| ticket_from_row(&r))
             .transpose()

@@ -1,0 +1,644 @@
+//! The SLA engine's application side: configuration (policies, calendars, escalation rules),
+//! recomputing a ticket's clocks from its timeline, the timer that fires warnings and breaches
+//! exactly once, and `sla repair`.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tierdesk_domain::calendar::{ALWAYS, Calendar, CalendarSpec};
+use tierdesk_domain::event::{EventKind, EventView, facts};
+use tierdesk_domain::routing::RouteSource;
+use tierdesk_domain::rules::{EscalationRule, RuleAction, raised};
+use tierdesk_domain::sla::{
+    ClockContext, CompiledPolicy, Fact, Firing, MatchFacts, compute, select_policy,
+};
+use tierdesk_domain::{NewEvent, Policy, Ticket, Tier};
+use tierdesk_store::{ConfigList, Repo, StoreError};
+
+use crate::{App, AppError, Principal};
+
+/// Everything clocks and rules need, loaded once per transaction.
+pub struct SlaConfig {
+    /// Configured tiers, by level.
+    pub tiers: Vec<Tier>,
+    /// Policies in order.
+    pub policies: Vec<CompiledPolicy>,
+    /// Calendars by name.
+    pub calendars: HashMap<String, Calendar>,
+    /// Escalation rules in order.
+    pub rules: Vec<EscalationRule>,
+    fallback: CompiledPolicy,
+}
+
+fn decode<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, StoreError> {
+    serde_json::from_value(v).map_err(|e| StoreError::Decode(e.to_string()))
+}
+
+impl SlaConfig {
+    /// Loads the configuration (validated when it was stored).
+    pub fn load(repo: &mut Repo<'_>) -> Result<SlaConfig, AppError> {
+        let tiers = repo.list_tiers()?;
+        let shorts: Vec<String> = tiers.iter().map(|t| t.short.clone()).collect();
+        let mut policies = Vec::new();
+        for v in repo.config_list(ConfigList::Policies)? {
+            let p: Policy = decode(v)?;
+            policies.push(p.compile(&shorts)?);
+        }
+        let mut calendars = HashMap::new();
+        for v in repo.calendars()? {
+            let spec: CalendarSpec = decode(v)?;
+            calendars.insert(spec.name.clone(), Calendar::from_spec(&spec)?);
+        }
+        let rules = repo
+            .config_list(ConfigList::EscalationRules)?
+            .into_iter()
+            .map(decode)
+            .collect::<Result<Vec<EscalationRule>, _>>()?;
+        Ok(SlaConfig {
+            tiers,
+            policies,
+            calendars,
+            rules,
+            fallback: CompiledPolicy::default_policy(),
+        })
+    }
+
+    fn calendar(&self, name: &str) -> &Calendar {
+        self.calendars.get(name).unwrap_or(&Calendar::Always)
+    }
+
+    fn tier(&self, level: i32) -> (String, i64) {
+        self.tiers
+            .iter()
+            .find(|t| t.level == level)
+            .map(|t| (t.short.clone(), t.response_target_secs))
+            .unwrap_or_else(|| (format!("L{level}"), 4 * 3600))
+    }
+
+    /// The tier's short name.
+    pub fn tier_short(&self, level: i32) -> String {
+        self.tier(level).0
+    }
+}
+
+/// The state of a ticket right after an event, as a clock fact.
+pub fn fact_for(
+    t: &Ticket,
+    kind: EventKind,
+    at: DateTime<Utc>,
+    by_agent: bool,
+    public: bool,
+    clock: Option<String>,
+) -> Fact {
+    Fact {
+        at,
+        kind,
+        by_agent,
+        public,
+        status: t.status,
+        tier: t.tier,
+        priority: t.priority,
+        clock,
+    }
+}
+
+/// Re-matches the policy and recomputes the clocks from the stored timeline plus `pending`
+/// (the event about to be appended).
+pub fn refresh(
+    repo: &mut Repo<'_>,
+    cfg: &SlaConfig,
+    t: &mut Ticket,
+    pending: Option<Fact>,
+) -> Result<(), AppError> {
+    let category = t
+        .category_id
+        .map(|id| repo.category_by_id(id))
+        .transpose()?
+        .flatten()
+        .map(|c| c.name);
+    let service = t
+        .service_id
+        .map(|id| repo.service_by_id(id))
+        .transpose()?
+        .flatten()
+        .map(|s| s.name);
+    let (policy, why) = select_policy(
+        &cfg.policies,
+        &MatchFacts {
+            priority: t.priority,
+            kind: t.kind,
+            category: category.as_deref(),
+            service: service.as_deref(),
+        },
+        &cfg.fallback,
+    );
+    let mut all = Vec::new();
+    if t.id != 0 {
+        let events = repo.events_for(t.id, false)?;
+        let views: Vec<EventView<'_>> = events
+            .iter()
+            .filter_map(|e| {
+                EventKind::parse(&e.kind).map(|kind| EventView {
+                    at: e.at,
+                    kind,
+                    public: e.public,
+                    data: &e.data,
+                })
+            })
+            .collect();
+        all = facts(&views).map_err(|e| StoreError::Decode(e.to_string()))?;
+    }
+    all.extend(pending);
+    let tier = |level: i32| cfg.tier(level);
+    let ctx = ClockContext {
+        policy,
+        calendar: cfg.calendar(&policy.spec.calendar),
+        tier: &tier,
+    };
+    t.clocks = compute(&ctx, &all);
+    t.sla_policy = Some(policy.spec.name.clone());
+    t.sla_policy_reason = Some(why);
+    Ok(())
+}
+
+/// Appends a system (no actor) change event after recomputing the clocks with it.
+fn system_change(
+    repo: &mut Repo<'_>,
+    cfg: &SlaConfig,
+    before: &Ticket,
+    t: &mut Ticket,
+    kind: EventKind,
+    public: bool,
+    mut extra: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let clock = extra
+        .get("clock")
+        .and_then(|c| c.as_str())
+        .map(str::to_owned);
+    refresh(
+        repo,
+        cfg,
+        t,
+        Some(fact_for(t, kind, now, false, public, clock)),
+    )?;
+    if let Some(map) = extra.as_object_mut() {
+        map.insert("by_agent".into(), false.into());
+    }
+    repo.update_ticket(t, before.version)?;
+    repo.append_event(
+        t.id,
+        now,
+        None,
+        &NewEvent::change(kind, public, before, t, extra),
+    )?;
+    Ok(())
+}
+
+/// Fires every warning and breach due at `now` on one ticket, exactly once each, and runs the
+/// matching escalation rules. Returns how many firings it recorded.
+pub fn fire_ticket(
+    repo: &mut Repo<'_>,
+    ticket_id: i64,
+    now: DateTime<Utc>,
+) -> Result<usize, AppError> {
+    let Some(mut t) = repo.ticket_by_id(ticket_id, true)? else {
+        return Ok(0);
+    };
+    let cfg = SlaConfig::load(repo)?;
+    let mut fired = 0;
+    for _ in 0..16 {
+        let next = t
+            .clocks
+            .iter()
+            .filter_map(|c| c.next_firing().map(|(at, f)| (at, f, c.clone())))
+            .filter(|(at, _, _)| *at <= now)
+            .min_by_key(|(at, _, _)| *at);
+        let Some((due, firing, clock)) = next else {
+            break;
+        };
+        if !repo.record_firing(t.id, &clock.key, firing.as_str(), now)? {
+            // Recorded before (another node, or before a restart) but not in this row: the row
+            // is behind its timeline. Recompute from the timeline and look again.
+            refresh(repo, &cfg, &mut t, None)?;
+            continue;
+        }
+        fired += 1;
+        let kind = match firing {
+            Firing::Warning => EventKind::SlaWarning,
+            Firing::Breach => EventKind::SlaBreach,
+        };
+        let before = t.clone();
+        t.updated_at = now;
+        t.version += 1;
+        let extra = serde_json::json!({
+            "clock": clock.key,
+            "clock_kind": clock.kind.as_str(),
+            "tier": clock.tier.map(|l| cfg.tier_short(l)),
+            "due_at": clock.due_at,
+            "scheduled_at": due,
+        });
+        system_change(repo, &cfg, &before, &mut t, kind, false, extra, now)?;
+        run_rules(repo, &cfg, &mut t, firing, &clock, now)?;
+    }
+    // Keep the row's next firing current even when nothing was due (e.g. after a repair).
+    Ok(fired)
+}
+
+fn run_rules(
+    repo: &mut Repo<'_>,
+    cfg: &SlaConfig,
+    t: &mut Ticket,
+    firing: Firing,
+    clock: &tierdesk_domain::Clock,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let team_name = t
+        .team_id
+        .map(|id| repo.team_by_id(id))
+        .transpose()?
+        .flatten()
+        .map(|x| x.name);
+    let tier_short = cfg.tier_short(t.tier);
+    let rules: Vec<EscalationRule> = cfg
+        .rules
+        .iter()
+        .filter(|r| {
+            r.applies(
+                firing,
+                clock.kind,
+                &tier_short,
+                t.priority,
+                team_name.as_deref(),
+            )
+        })
+        .cloned()
+        .collect();
+    for rule in rules {
+        for action in &rule.actions {
+            if t.status.is_final() {
+                return Ok(());
+            }
+            let before = t.clone();
+            let note = format!(
+                "SLA {} of {} (rule '{}')",
+                firing.as_str(),
+                clock.key,
+                rule.name
+            );
+            match action {
+                RuleAction::Escalate {} => {
+                    let Some(target) = cfg.tiers.iter().find(|x| x.level > t.tier).cloned() else {
+                        continue;
+                    };
+                    let routed =
+                        crate::tickets::route_for(repo, t.service_id, t.category_id, &target)?;
+                    t.move_to_tier(target.level, routed.map(|(id, _)| id), now)?;
+                    let extra = serde_json::json!({
+                        "note": note, "rule": rule.name, "from_tier": tier_short, "to_tier": target.short,
+                        "from_team_id": before.team_id, "to_team_id": t.team_id,
+                        "route": routed.map(|(_, s)| s).unwrap_or(RouteSource::TierDefault), "articles": [],
+                    });
+                    system_change(
+                        repo,
+                        cfg,
+                        &before,
+                        t,
+                        EventKind::Escalated,
+                        false,
+                        extra,
+                        now,
+                    )?;
+                }
+                RuleAction::RaisePriority {} => {
+                    let to = raised(t.priority);
+                    if to == t.priority {
+                        continue;
+                    }
+                    t.set_priority(to, &note, now)?;
+                    let extra = serde_json::json!({"from": before.priority.as_str(), "to": to.as_str(), "reason": note, "rule": rule.name});
+                    system_change(
+                        repo,
+                        cfg,
+                        &before,
+                        t,
+                        EventKind::PriorityChanged,
+                        true,
+                        extra,
+                        now,
+                    )?;
+                }
+                RuleAction::AssignLead {} => {
+                    let lead = t
+                        .team_id
+                        .map(|id| repo.team_by_id(id))
+                        .transpose()?
+                        .flatten()
+                        .and_then(|x| x.lead_id);
+                    let Some(lead) = lead else { continue };
+                    t.assign(None, Some(lead), now)?;
+                    let extra =
+                        serde_json::json!({"assignee_id": lead, "rule": rule.name, "note": note});
+                    system_change(
+                        repo,
+                        cfg,
+                        &before,
+                        t,
+                        EventKind::Assigned,
+                        false,
+                        extra,
+                        now,
+                    )?;
+                }
+                RuleAction::Notify { webhook } => {
+                    crate::webhooks::enqueue_named(
+                        repo,
+                        webhook,
+                        &sla_payload(t, firing, clock, &rule.name),
+                        now,
+                    )?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn sla_payload(
+    t: &Ticket,
+    firing: Firing,
+    clock: &tierdesk_domain::Clock,
+    rule: &str,
+) -> serde_json::Value {
+    serde_json::json!({
+        "event": format!("sla_{}", firing.as_str()),
+        "ticket": t.key,
+        "title": t.title,
+        "priority": t.priority.as_str(),
+        "clock": clock.key,
+        "due_at": clock.due_at,
+        "rule": rule,
+    })
+}
+
+/// Fires everything due at `now` across all tickets; returns the number of firings.
+pub fn fire_due(app: &App, now: DateTime<Utc>) -> Result<usize, AppError> {
+    let mut total = 0;
+    loop {
+        let ids = app.store.read(|r| r.sla_due_tickets(now, 256))?;
+        if ids.is_empty() {
+            return Ok(total);
+        }
+        let n = ids.len();
+        for id in ids {
+            total += app.store.write(move |r| fire_ticket(r, id, now))?;
+        }
+        if n < 256 {
+            return Ok(total);
+        }
+    }
+}
+
+/// The next instant anything is due, for the timer to sleep until.
+pub fn next_due(app: &App) -> Result<Option<DateTime<Utc>>, AppError> {
+    Ok(app.store.read(|r| r.sla_next_due())?)
+}
+
+/// Recomputes clocks (after a policy or calendar change) for tickets updated since `since`;
+/// a ticket whose clocks change gets an `sla_recomputed` event. Returns (checked, changed).
+pub fn repair(
+    app: &App,
+    since: Option<DateTime<Utc>>,
+    progress: &dyn Fn(usize, usize),
+) -> Result<(usize, usize), AppError> {
+    let (mut checked, mut changed, mut after) = (0, 0, 0);
+    loop {
+        let ids = app.store.read(|r| r.ticket_ids_since(since, after, 500))?;
+        let Some(last) = ids.last().copied() else {
+            break;
+        };
+        after = last;
+        let batch = ids.len();
+        let now = app.now();
+        let n = app.store.write(move |r| {
+            let cfg = SlaConfig::load(r)?;
+            let mut n = 0;
+            for id in ids {
+                let Some(mut t) = r.ticket_by_id(id, true)? else {
+                    continue;
+                };
+                let before = t.clone();
+                refresh(r, &cfg, &mut t, None)?;
+                if t.clocks != before.clocks
+                    || t.sla_policy != before.sla_policy
+                    || t.sla_policy_reason != before.sla_policy_reason
+                {
+                    t.version += 1;
+                    t.updated_at = now;
+                    r.update_ticket(&t, before.version)?;
+                    let extra = serde_json::json!({"by_agent": false, "policy": t.sla_policy});
+                    r.append_event(
+                        t.id,
+                        now,
+                        None,
+                        &NewEvent::change(EventKind::SlaRecomputed, false, &before, &t, extra),
+                    )?;
+                    n += 1;
+                }
+            }
+            Ok::<_, AppError>(n)
+        })?;
+        checked += batch;
+        changed += n;
+        progress(checked, changed);
+    }
+    Ok((checked, changed))
+}
+
+/// `GET/PUT /sla/policies` body: a bare list or `{"items": [...]}`.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum ListBody<T> {
+    /// `{"items": [...]}`.
+    Wrapped {
+        /// The items.
+        items: Vec<T>,
+    },
+    /// `[...]`.
+    Bare(Vec<T>),
+}
+
+impl<T> ListBody<T> {
+    /// The items.
+    pub fn into_items(self) -> Vec<T> {
+        match self {
+            ListBody::Wrapped { items } | ListBody::Bare(items) => items,
+        }
+    }
+}
+
+fn check_unique<'a>(names: impl Iterator<Item = &'a str>) -> Result<(), AppError> {
+    let mut seen = std::collections::HashSet::new();
+    for n in names {
+        if !seen.insert(n) {
+            return Err(AppError::invalid("name", format!("'{n}' appears twice")));
+        }
+    }
+    Ok(())
+}
+
+/// The policies, in order (agents).
+pub fn policies(app: &App, p: &Principal) -> Result<Vec<serde_json::Value>, AppError> {
+    p.require_agent()?;
+    Ok(app.store.read(|r| r.config_list(ConfigList::Policies))?)
+}
+
+/// Replaces the policies (admins); every policy is validated against tiers and calendars.
+pub fn put_policies(
+    app: &App,
+    p: &Principal,
+    items: Vec<Policy>,
+) -> Result<Vec<serde_json::Value>, AppError> {
+    p.require_admin()?;
+    check_unique(items.iter().map(|x| x.name.as_str()))?;
+    app.store.write(move |r| {
+        let cfg = SlaConfig::load(r)?;
+        let shorts: Vec<String> = cfg.tiers.iter().map(|t| t.short.clone()).collect();
+        let mut rows = Vec::new();
+        for (i, policy) in items.iter().enumerate() {
+            policy.compile(&shorts).map_err(|e| prefix(i, e.into()))?;
+            if policy.calendar != ALWAYS && !cfg.calendars.contains_key(&policy.calendar) {
+                return Err(prefix(
+                    i,
+                    AppError::invalid(
+                        "calendar",
+                        format!("unknown calendar '{}'", policy.calendar),
+                    ),
+                ));
+            }
+            let body =
+                serde_json::to_value(policy).map_err(|e| StoreError::Other(e.to_string()))?;
+            rows.push((policy.name.clone(), body));
+        }
+        r.replace_config_list(ConfigList::Policies, &rows)?;
+        Ok(r.config_list(ConfigList::Policies)?)
+    })
+}
+
+fn prefix(i: usize, e: AppError) -> AppError {
+    match e {
+        AppError::Invalid { field, message } => AppError::Invalid {
+            field: format!("items[{i}].{field}"),
+            message,
+        },
+        other => other,
+    }
+}
+
+/// The calendars (agents).
+pub fn calendars(app: &App, p: &Principal) -> Result<Vec<serde_json::Value>, AppError> {
+    p.require_agent()?;
+    Ok(app.store.read(|r| r.calendars())?)
+}
+
+/// Creates or replaces a calendar (admins).
+pub fn put_calendar(
+    app: &App,
+    p: &Principal,
+    name: &str,
+    mut spec: CalendarSpec,
+) -> Result<serde_json::Value, AppError> {
+    p.require_admin()?;
+    if name == ALWAYS {
+        return Err(AppError::invalid("name", "24x7 is built in"));
+    }
+    spec.name = name.to_owned();
+    Calendar::from_spec(&spec)?;
+    let body = serde_json::to_value(&spec).map_err(|e| StoreError::Other(e.to_string()))?;
+    let n = name.to_owned();
+    let b2 = body.clone();
+    app.store.write(move |r| r.put_calendar(&n, &b2))?;
+    Ok(body)
+}
+
+/// Deletes a calendar no policy uses (admins).
+pub fn delete_calendar(app: &App, p: &Principal, name: &str) -> Result<(), AppError> {
+    p.require_admin()?;
+    let n = name.to_owned();
+    app.store.write(move |r| {
+        let cfg = SlaConfig::load(r)?;
+        if let Some(pol) = cfg.policies.iter().find(|x| x.spec.calendar == n) {
+            return Err(AppError::Conflict(format!(
+                "policy '{}' uses calendar '{n}'",
+                pol.spec.name
+            )));
+        }
+        if !r.delete_calendar(&n)? {
+            return Err(AppError::NotFound(format!("calendar {n}")));
+        }
+        Ok(())
+    })
+}
+
+/// The escalation rules (agents).
+pub fn rules(app: &App, p: &Principal) -> Result<Vec<serde_json::Value>, AppError> {
+    p.require_agent()?;
+    Ok(app
+        .store
+        .read(|r| r.config_list(ConfigList::EscalationRules))?)
+}
+
+/// Replaces the escalation rules (admins).
+pub fn put_rules(
+    app: &App,
+    p: &Principal,
+    items: Vec<EscalationRule>,
+) -> Result<Vec<serde_json::Value>, AppError> {
+    p.require_admin()?;
+    check_unique(items.iter().map(|x| x.name.as_str()))?;
+    let mut rows = Vec::new();
+    for (i, rule) in items.iter().enumerate() {
+        rule.check().map_err(|e| prefix(i, e.into()))?;
+        rows.push((
+            rule.name.clone(),
+            serde_json::to_value(rule).map_err(|e| StoreError::Other(e.to_string()))?,
+        ));
+    }
+    app.store.write(move |r| {
+        let tiers: Vec<String> = r.list_tiers()?.into_iter().map(|t| t.short).collect();
+        for (i, rule) in items.iter().enumerate() {
+            if let Some(t) = &rule.tier {
+                if !tiers.contains(t) {
+                    return Err(prefix(
+                        i,
+                        AppError::invalid("tier", format!("unknown tier '{t}'")),
+                    ));
+                }
+            }
+            if let Some(team) = &rule.team {
+                if r.team_id_by_name(team)?.is_none() {
+                    return Err(prefix(
+                        i,
+                        AppError::invalid("team", format!("unknown team '{team}'")),
+                    ));
+                }
+            }
+            for a in &rule.actions {
+                if let RuleAction::Notify { webhook } = a {
+                    if !crate::webhooks::exists(r, webhook)? {
+                        return Err(prefix(
+                            i,
+                            AppError::invalid(
+                                "actions",
+                                format!("unknown webhook subscription '{webhook}'"),
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        r.replace_config_list(ConfigList::EscalationRules, &rows)?;
+        Ok(r.config_list(ConfigList::EscalationRules)?)
+    })
+}

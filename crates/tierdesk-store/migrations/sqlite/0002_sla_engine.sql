@@ -1,0 +1,67 @@
+-- SLA engine: policies, calendars, escalation rules, exactly-once firings, the timer index.
+CREATE TABLE sla_policies (
+    position INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL
+);
+
+CREATE TABLE calendars (
+    name TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
+
+CREATE TABLE escalation_rules (
+    position INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL
+);
+
+-- One row per (ticket, clock, warning|breach): the unique key makes a firing happen once,
+-- whichever process or restart gets there first.
+CREATE TABLE sla_firings (
+    ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+    clock_key TEXT NOT NULL,
+    firing TEXT NOT NULL,
+    fired_at INTEGER NOT NULL,
+    PRIMARY KEY (ticket_id, clock_key, firing)
+);
+
+-- The next instant the SLA timer must look at a ticket (far future when none).
+ALTER TABLE tickets ADD COLUMN sla_next_at INTEGER NOT NULL DEFAULT 253402300799000000;
+CREATE INDEX tickets_sla_next ON tickets(sla_next_at);
+
+-- Which SLA policy a ticket's clocks follow, and why it matched.
+ALTER TABLE tickets ADD COLUMN sla_policy TEXT;
+ALTER TABLE tickets ADD COLUMN sla_policy_reason TEXT;
+
+-- Outbound webhooks: subscriptions and a durable outbox (delivered at least once).
+CREATE TABLE webhook_subscriptions (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    events TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE webhook_outbox (
+    id INTEGER PRIMARY KEY,
+    subscription_id INTEGER NOT NULL REFERENCES webhook_subscriptions(id),
+    event TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    delivered_at INTEGER,
+    last_error TEXT,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX webhook_outbox_due ON webhook_outbox(next_attempt_at) WHERE delivered_at IS NULL;
+
+CREATE TABLE webhook_attempts (
+    id INTEGER PRIMARY KEY,
+    outbox_id INTEGER NOT NULL REFERENCES webhook_outbox(id),
+    at INTEGER NOT NULL,
+    status INTEGER,
+    error TEXT
+);
+CREATE INDEX webhook_attempts_outbox ON webhook_attempts(outbox_id, id);
