@@ -163,6 +163,10 @@ pub fn refresh(
 }
 
 /// Appends a system (no actor) change event after recomputing the clocks with it.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the event parts stay named at every call site"
+)]
 fn system_change(
     repo: &mut Repo<'_>,
     cfg: &SlaConfig,
@@ -608,33 +612,33 @@ pub fn put_rules(
     app.store.write(move |r| {
         let tiers: Vec<String> = r.list_tiers()?.into_iter().map(|t| t.short).collect();
         for (i, rule) in items.iter().enumerate() {
-            if let Some(t) = &rule.tier {
-                if !tiers.contains(t) {
-                    return Err(prefix(
-                        i,
-                        AppError::invalid("tier", format!("unknown tier '{t}'")),
-                    ));
-                }
+            if let Some(t) = &rule.tier
+                && !tiers.contains(t)
+            {
+                return Err(prefix(
+                    i,
+                    AppError::invalid("tier", format!("unknown tier '{t}'")),
+                ));
             }
-            if let Some(team) = &rule.team {
-                if r.team_id_by_name(team)?.is_none() {
-                    return Err(prefix(
-                        i,
-                        AppError::invalid("team", format!("unknown team '{team}'")),
-                    ));
-                }
+            if let Some(team) = &rule.team
+                && r.team_id_by_name(team)?.is_none()
+            {
+                return Err(prefix(
+                    i,
+                    AppError::invalid("team", format!("unknown team '{team}'")),
+                ));
             }
             for a in &rule.actions {
-                if let RuleAction::Notify { webhook } = a {
-                    if !crate::webhooks::exists(r, webhook)? {
-                        return Err(prefix(
-                            i,
-                            AppError::invalid(
-                                "actions",
-                                format!("unknown webhook subscription '{webhook}'"),
-                            ),
-                        ));
-                    }
+                if let RuleAction::Notify { webhook } = a
+                    && !crate::webhooks::exists(r, webhook)?
+                {
+                    return Err(prefix(
+                        i,
+                        AppError::invalid(
+                            "actions",
+                            format!("unknown webhook subscription '{webhook}'"),
+                        ),
+                    ));
                 }
             }
         }

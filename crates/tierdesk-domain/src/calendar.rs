@@ -142,14 +142,19 @@ impl Calendar {
 
     /// The instant at which `secs` of business time have passed since `start`.
     pub fn add(&self, start: Timestamp, secs: i64) -> Timestamp {
-        if secs <= 0 {
+        self.add_ms(start, secs.saturating_mul(1000))
+    }
+
+    /// The instant at which `ms` milliseconds of business time have passed since `start`.
+    pub fn add_ms(&self, start: Timestamp, ms: i64) -> Timestamp {
+        if ms <= 0 {
             return start;
         }
         let (tz, _, _) = match self {
-            Calendar::Always => return start + Duration::seconds(secs),
+            Calendar::Always => return start + Duration::milliseconds(ms),
             Calendar::Weekly { tz, days, holidays } => (tz, days, holidays),
         };
-        let mut remaining = secs;
+        let mut remaining = ms;
         let first = start.with_timezone(tz).date_naive();
         for offset in 0..MAX_DAYS {
             let Some(day) = first.checked_add_signed(Duration::days(offset)) else {
@@ -160,9 +165,9 @@ impl Calendar {
                     continue;
                 }
                 let a = a.max(start);
-                let avail = (b - a).num_seconds();
+                let avail = (b - a).num_milliseconds();
                 if remaining <= avail {
-                    return a + Duration::seconds(remaining);
+                    return a + Duration::milliseconds(remaining);
                 }
                 remaining -= avail;
             }
@@ -172,11 +177,16 @@ impl Calendar {
 
     /// Business seconds in `[from, to)`.
     pub fn between(&self, from: Timestamp, to: Timestamp) -> i64 {
+        self.between_ms(from, to) / 1000
+    }
+
+    /// Business milliseconds in `[from, to)`.
+    pub fn between_ms(&self, from: Timestamp, to: Timestamp) -> i64 {
         if to <= from {
             return 0;
         }
         let tz = match self {
-            Calendar::Always => return (to - from).num_seconds(),
+            Calendar::Always => return (to - from).num_milliseconds(),
             Calendar::Weekly { tz, .. } => tz,
         };
         let first = from.with_timezone(tz).date_naive();
@@ -187,7 +197,7 @@ impl Calendar {
             for (a, b) in self.ranges(day) {
                 let (a, b) = (a.max(from), b.min(to));
                 if b > a {
-                    total += (b - a).num_seconds();
+                    total += (b - a).num_milliseconds();
                 }
             }
             match day.succ_opt() {

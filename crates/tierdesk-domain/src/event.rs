@@ -62,20 +62,24 @@ impl EventKind {
 
     /// Parses an API name.
     pub fn parse(text: &str) -> Option<EventKind> {
-        use EventKind::*;
-        [
-            Created,
-            Commented,
-            StatusChanged,
-            Assigned,
-            Escalated,
-            HandedBack,
-            Resolved,
-            PriorityChanged,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == text)
+        EventKind::ALL.into_iter().find(|k| k.as_str() == text)
     }
+
+    /// Every kind.
+    pub const ALL: [EventKind; 12] = [
+        EventKind::Created,
+        EventKind::Commented,
+        EventKind::StatusChanged,
+        EventKind::Assigned,
+        EventKind::Escalated,
+        EventKind::HandedBack,
+        EventKind::Resolved,
+        EventKind::PriorityChanged,
+        EventKind::SlaWarning,
+        EventKind::SlaBreach,
+        EventKind::Reminder,
+        EventKind::SlaRecomputed,
+    ];
 }
 
 /// An event about to be appended.
@@ -235,4 +239,17 @@ pub fn facts(events: &[EventView<'_>]) -> Result<Vec<Fact>, ReplayError> {
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_parses_back() {
+        for k in EventKind::ALL {
+            assert_eq!(EventKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(EventKind::parse("nope"), None);
+    }
 }

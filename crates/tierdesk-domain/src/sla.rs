@@ -112,12 +112,12 @@ impl Clock {
         if !self.is_running() {
             return None;
         }
-        if self.warned_at.is_none() && self.breached_at.is_none() {
-            if let Some(w) = self.warn_due_at {
-                if w < self.due_at {
-                    return Some((w, Firing::Warning));
-                }
-            }
+        if self.warned_at.is_none()
+            && self.breached_at.is_none()
+            && let Some(w) = self.warn_due_at
+            && w < self.due_at
+        {
+            return Some((w, Firing::Warning));
         }
         if self.breached_at.is_none() {
             return Some((self.due_at, Firing::Breach));
@@ -420,6 +420,9 @@ pub struct ClockContext<'a> {
 struct Acc {
     clock: Clock,
     last: Timestamp,
+    /// Counted and paused time in milliseconds (the clock shows whole seconds).
+    elapsed_ms: i64,
+    paused_ms: i64,
 }
 
 impl Acc {
@@ -428,26 +431,26 @@ impl Acc {
             return;
         }
         match self.clock.state {
-            ClockState::Running => self.clock.elapsed_secs += cal.between(self.last, t),
-            ClockState::Paused => self.clock.paused_secs += cal.between(self.last, t),
+            ClockState::Running => self.elapsed_ms += cal.between_ms(self.last, t),
+            ClockState::Paused => self.paused_ms += cal.between_ms(self.last, t),
             _ => {}
         }
+        self.clock.elapsed_secs = self.elapsed_ms / 1000;
+        self.clock.paused_secs = self.paused_ms / 1000;
         self.last = t;
     }
 
     fn schedule(&mut self, cal: &Calendar, warn_at: f64, t: Timestamp) {
-        let left = self.clock.target_secs - self.clock.elapsed_secs;
-        self.clock.due_at = cal.add(t, left.max(0));
-        let warn =
-            (self.clock.target_secs as f64 * warn_at).round() as i64 - self.clock.elapsed_secs;
-        self.clock.warn_due_at = Some(cal.add(t, warn.max(0)));
+        let target_ms = self.clock.target_secs.saturating_mul(1000);
+        self.clock.due_at = cal.add_ms(t, (target_ms - self.elapsed_ms).max(0));
+        let warn_ms = (target_ms as f64 * warn_at).round() as i64;
+        self.clock.warn_due_at = Some(cal.add_ms(t, (warn_ms - self.elapsed_ms).max(0)));
     }
 
     fn stop(&mut self, t: Timestamp) {
         if matches!(self.clock.state, ClockState::Running | ClockState::Paused) {
-            self.clock.state = if self.clock.elapsed_secs <= self.clock.target_secs
-                && self.clock.breached_at.is_none()
-            {
+            let within = self.elapsed_ms <= self.clock.target_secs.saturating_mul(1000);
+            self.clock.state = if within && self.clock.breached_at.is_none() {
                 ClockState::Met
             } else {
                 ClockState::Breached
@@ -499,6 +502,8 @@ pub fn compute(ctx: &ClockContext<'_>, facts: &[Fact]) -> Vec<Clock> {
                 breached_at: None,
             },
             last: t,
+            elapsed_ms: 0,
+            paused_ms: 0,
         };
         acc.schedule(cal, warn_at, t);
         accs.push(acc);
@@ -538,13 +543,13 @@ pub fn compute(ctx: &ClockContext<'_>, facts: &[Fact]) -> Vec<Clock> {
             continue;
         };
         // SLA firings recorded by the timer.
-        if let (Some(key), EventKind::SlaWarning | EventKind::SlaBreach) = (&f.clock, f.kind) {
-            if let Some(a) = accs.iter_mut().find(|a| &a.clock.key == key) {
-                if f.kind == EventKind::SlaWarning {
-                    a.clock.warned_at.get_or_insert(f.at);
-                } else {
-                    a.clock.breached_at.get_or_insert(f.at);
-                }
+        if let (Some(key), EventKind::SlaWarning | EventKind::SlaBreach) = (&f.clock, f.kind)
+            && let Some(a) = accs.iter_mut().find(|a| &a.clock.key == key)
+        {
+            if f.kind == EventKind::SlaWarning {
+                a.clock.warned_at.get_or_insert(f.at);
+            } else {
+                a.clock.breached_at.get_or_insert(f.at);
             }
         }
         // An agent's action meets the current tier's response clock.

@@ -71,41 +71,7 @@ pub async fn webhook_deliverer(app: App, mut stop: watch::Receiver<bool>) {
         }
     };
     loop {
-        let a = app.clone();
-        let items = blocking(move || webhooks::claim(&a, a.now()))
-            .await
-            .unwrap_or_default();
-        for item in &items {
-            let ts = app.now().timestamp();
-            let sent = client
-                .post(&item.url)
-                .header("content-type", "application/json")
-                .header(webhooks::TIMESTAMP_HEADER, ts.to_string())
-                .header(
-                    webhooks::SIGNATURE_HEADER,
-                    webhooks::sign(&item.secret, ts, &item.payload),
-                )
-                .header("X-Tierdesk-Event", &item.event)
-                .header("X-Tierdesk-Delivery", item.id.to_string())
-                .body(item.payload.clone())
-                .send()
-                .await;
-            let (status, error) = match sent {
-                Ok(r) if r.status().is_success() => (Some(i64::from(r.status().as_u16())), None),
-                Ok(r) => (
-                    Some(i64::from(r.status().as_u16())),
-                    Some(format!("HTTP {}", r.status())),
-                ),
-                Err(e) => (None, Some(e.to_string())),
-            };
-            let (a, it) = (app.clone(), item.clone());
-            if let Err(e) =
-                blocking(move || webhooks::finish(&a, &it, a.now(), status, error)).await
-            {
-                tracing::warn!(error = %e, "webhook bookkeeping");
-            }
-        }
-        if !items.is_empty() {
+        if deliver_due(&app, &client).await > 0 {
             continue;
         }
         let a = app.clone();
@@ -117,4 +83,41 @@ pub async fn webhook_deliverer(app: App, mut stop: watch::Receiver<bool>) {
             _ = stop.changed() => return,
         }
     }
+}
+
+/// Delivers every webhook due now, once each; returns how many were attempted.
+pub async fn deliver_due(app: &App, client: &reqwest::Client) -> usize {
+    let a = app.clone();
+    let items = blocking(move || webhooks::claim(&a, a.now()))
+        .await
+        .unwrap_or_default();
+    for item in &items {
+        let ts = app.now().timestamp();
+        let sent = client
+            .post(&item.url)
+            .header("content-type", "application/json")
+            .header(webhooks::TIMESTAMP_HEADER, ts.to_string())
+            .header(
+                webhooks::SIGNATURE_HEADER,
+                webhooks::sign(&item.secret, ts, &item.payload),
+            )
+            .header("X-Tierdesk-Event", &item.event)
+            .header("X-Tierdesk-Delivery", item.id.to_string())
+            .body(item.payload.clone())
+            .send()
+            .await;
+        let (status, error) = match sent {
+            Ok(r) if r.status().is_success() => (Some(i64::from(r.status().as_u16())), None),
+            Ok(r) => (
+                Some(i64::from(r.status().as_u16())),
+                Some(format!("HTTP {}", r.status())),
+            ),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let (a, it) = (app.clone(), item.clone());
+        if let Err(e) = blocking(move || webhooks::finish(&a, &it, a.now(), status, error)).await {
+            tracing::warn!(error = %e, "webhook bookkeeping");
+        }
+    }
+    items.len()
 }

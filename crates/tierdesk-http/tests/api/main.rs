@@ -8,3 +8,4 @@ mod bad_input;
 mod harness;
 mod idempotency;
 mod scenarios;
+mod sla;

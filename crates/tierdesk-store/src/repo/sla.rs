@@ -127,7 +127,7 @@ impl Repo<'_> {
         after_id: i64,
         limit: i64,
     ) -> Result<Vec<i64>, StoreError> {
-        let since = since.unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let since = since.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
         self.rows(
             "SELECT id FROM tickets WHERE id > $1 AND updated_at >= $2 ORDER BY id LIMIT $3",
             &[Value::Int(after_id), Value::Time(since), Value::Int(limit)],
