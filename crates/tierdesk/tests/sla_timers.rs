@@ -1,0 +1,257 @@
+//! SLA timers with real processes and real time: warnings and breaches fire exactly once across
+//! a SIGKILL between them, and with two server processes sharing one PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tierdesk_store::DatabaseUrl;
+use tierdesk_store::testing::TestDb;
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_tierdesk")
+}
+
+fn url_text(url: &DatabaseUrl) -> String {
+    match url {
+        DatabaseUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
+        DatabaseUrl::Postgres(u) => u.clone(),
+    }
+}
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start(url: &str) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(bin())
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database-url",
+            url,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return Server { child, base };
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("server did not start");
+}
+
+fn cli(url: &str, args: &[&str]) -> String {
+    let out = Command::new(bin())
+        .args(args)
+        .args(["--database-url", url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+async fn call(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: &str,
+    body: Option<Value>,
+) -> Value {
+    let mut req = client.request(method, url).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let r = req.send().await.unwrap();
+    let status = r.status();
+    let v: Value = r.json().await.unwrap_or(Value::Null);
+    assert!(status.is_success(), "{status}: {v}");
+    v
+}
+
+/// Demo organisation, a 2-second L1 response policy and a breach rule that escalates.
+async fn setup(url: &str, server: &Server) -> String {
+    cli(url, &["demo", "--json"]);
+    let admin = cli(url, &["token", "create", "--user", "admin"]);
+    let client = reqwest::Client::new();
+    call(
+        &client,
+        reqwest::Method::PUT,
+        format!("{}/api/v1/sla/policies", server.base),
+        &admin,
+        Some(
+            json!([{"name": "fast", "match": {"service": ["web-app"]}, "response": {"L1": "2s"}}]),
+        ),
+    )
+    .await;
+    call(&client, reqwest::Method::PUT, format!("{}/api/v1/escalation-rules", server.base), &admin,
+        Some(json!([{"name": "breach to L2", "on": "breach", "clock": "response", "tier": "L1", "actions": [{"escalate": {}}]}]))).await;
+    admin
+}
+
+async fn kinds(client: &reqwest::Client, base: &str, token: &str, key: &str) -> Vec<String> {
+    let tl = call(
+        client,
+        reqwest::Method::GET,
+        format!("{base}/api/v1/tickets/{key}/timeline"),
+        token,
+        None,
+    )
+    .await;
+    tl["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn wait_for(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    key: &str,
+    kind: &str,
+    secs: u64,
+) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let k = kinds(client, base, token, key).await;
+        if k.iter().any(|x| x == kind) || Instant::now() > deadline {
+            return k;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn sigkill_between_warning_and_breach(db: TestDb) {
+    let url = url_text(&db.url);
+    let server = start(&url).await;
+    let admin = setup(&url, &server).await;
+    let client = reqwest::Client::new();
+    let t = call(
+        &client,
+        reqwest::Method::POST,
+        format!("{}/api/v1/tickets", server.base),
+        &admin,
+        Some(json!({"title": "Slow checkout", "service": "web-app"})),
+    )
+    .await;
+    let key = t["key"].as_str().unwrap().to_owned();
+    let k = wait_for(&client, &server.base, &admin, &key, "sla_warning", 5).await;
+    assert_eq!(
+        k,
+        ["created", "sla_warning"],
+        "[{}] the warning fired at 1.5 s",
+        db.backend
+    );
+    drop(server); // SIGKILL before the breach at 2 s
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let server = start(&url).await;
+    let k = wait_for(&client, &server.base, &admin, &key, "escalated", 5).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let k2 = kinds(&client, &server.base, &admin, &key).await;
+    assert_eq!(
+        k,
+        ["created", "sla_warning", "sla_breach", "escalated"],
+        "[{}]",
+        db.backend
+    );
+    assert_eq!(
+        k2, k,
+        "[{}] nothing fires twice after the restart",
+        db.backend
+    );
+    let t = call(
+        &client,
+        reqwest::Method::GET,
+        format!("{}/api/v1/tickets/{key}", server.base),
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(t["tier"], "L2");
+    drop(server);
+    tokio::task::spawn_blocking(move || drop(db)).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn firings_survive_sigkill_exactly_once() {
+    let dbs = tokio::task::spawn_blocking(TestDb::all).await.unwrap();
+    for db in dbs {
+        sigkill_between_warning_and_breach(db).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_postgres_fire_each_clock_once() {
+    let Some(db) = tokio::task::spawn_blocking(TestDb::postgres).await.unwrap() else {
+        eprintln!("skipped: no PostgreSQL configured");
+        return;
+    };
+    let url = url_text(&db.url);
+    let a = start(&url).await;
+    let admin = setup(&url, &a).await;
+    let b = start(&url).await;
+    let client = reqwest::Client::new();
+    let mut keys = Vec::new();
+    for i in 0..20 {
+        let base = if i % 2 == 0 { &a.base } else { &b.base };
+        let t = call(
+            &client,
+            reqwest::Method::POST,
+            format!("{base}/api/v1/tickets"),
+            &admin,
+            Some(json!({"title": format!("shared {i}"), "service": "web-app"})),
+        )
+        .await;
+        keys.push(t["key"].as_str().unwrap().to_owned());
+    }
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    for key in &keys {
+        let k = kinds(&client, &a.base, &admin, key).await;
+        let count = |kind: &str| k.iter().filter(|x| *x == kind).count();
+        assert_eq!(
+            (
+                count("sla_warning"),
+                count("sla_breach"),
+                count("escalated")
+            ),
+            (1, 1, 1),
+            "{key}: {k:?}"
+        );
+    }
+    drop(a);
+    drop(b);
+    tokio::task::spawn_blocking(move || drop(db)).await.unwrap();
+}
