@@ -7,8 +7,10 @@ pub mod auth;
 pub mod clock;
 pub mod demo;
 mod error;
+pub mod metrics;
 pub mod org;
 pub mod principal;
+pub mod reports;
 pub mod sla;
 pub mod tickets;
 pub mod view;
@@ -28,6 +30,8 @@ pub struct App {
     pub store: Arc<Store>,
     /// The one source of `now`.
     pub clock: Arc<dyn Clock>,
+    /// This process's counters.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl App {
@@ -36,6 +40,7 @@ impl App {
         App {
             store: Arc::new(store),
             clock,
+            metrics: Arc::default(),
         }
     }
 

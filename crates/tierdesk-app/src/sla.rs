@@ -206,12 +206,13 @@ pub fn fire_ticket(
     repo: &mut Repo<'_>,
     ticket_id: i64,
     now: DateTime<Utc>,
-) -> Result<usize, AppError> {
+) -> Result<(usize, usize), AppError> {
     let Some(mut t) = repo.ticket_by_id(ticket_id, true)? else {
-        return Ok(0);
+        return Ok((0, 0));
     };
     let cfg = SlaConfig::load(repo)?;
     let mut fired = 0;
+    let mut escalations = 0;
     for _ in 0..16 {
         let next = t
             .clocks
@@ -244,10 +245,10 @@ pub fn fire_ticket(
             "scheduled_at": due,
         });
         system_change(repo, &cfg, &before, &mut t, kind, false, extra, now)?;
-        run_rules(repo, &cfg, &mut t, firing, &clock, now)?;
+        escalations += run_rules(repo, &cfg, &mut t, firing, &clock, now)?;
     }
     // Keep the row's next firing current even when nothing was due (e.g. after a repair).
-    Ok(fired)
+    Ok((fired, escalations))
 }
 
 fn run_rules(
@@ -257,7 +258,7 @@ fn run_rules(
     firing: Firing,
     clock: &tierdesk_domain::Clock,
     now: DateTime<Utc>,
-) -> Result<(), AppError> {
+) -> Result<usize, AppError> {
     let team_name = t
         .team_id
         .map(|id| repo.team_by_id(id))
@@ -279,10 +280,11 @@ fn run_rules(
         })
         .cloned()
         .collect();
+    let mut escalations = 0;
     for rule in rules {
         for action in &rule.actions {
             if t.status.is_final() {
-                return Ok(());
+                return Ok(escalations);
             }
             let before = t.clone();
             let note = format!(
@@ -314,6 +316,7 @@ fn run_rules(
                         extra,
                         now,
                     )?;
+                    escalations += 1;
                 }
                 RuleAction::RaisePriority {} => {
                     let to = raised(t.priority);
@@ -366,7 +369,7 @@ fn run_rules(
             }
         }
     }
-    Ok(())
+    Ok(escalations)
 }
 
 fn sla_payload(
@@ -396,7 +399,9 @@ pub fn fire_due(app: &App, now: DateTime<Utc>) -> Result<usize, AppError> {
         }
         let n = ids.len();
         for id in ids {
-            total += app.store.write(move |r| fire_ticket(r, id, now))?;
+            let (fired, escalated) = app.store.write(move |r| fire_ticket(r, id, now))?;
+            total += fired;
+            app.metrics.escalated(escalated as u64);
         }
         if n < 256 {
             return Ok(total);

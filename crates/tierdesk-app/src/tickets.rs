@@ -369,6 +369,11 @@ pub fn create(
             replayed: false,
         })
     });
+    if let Ok(c) = &result
+        && !c.replayed
+    {
+        app.metrics.ticket_created(kind == Kind::Incident);
+    }
     match (result, idempotency_key) {
         // Another node committed the same key first: answer with its result.
         (Err(AppError::Store(StoreError::Unique(_))), Some(k)) => {
@@ -950,7 +955,9 @@ pub fn escalate(
     input: TierMoveInput,
     if_match: Option<i64>,
 ) -> Result<TicketView, AppError> {
-    move_tier(app, p, key, input, true, if_match)
+    let view = move_tier(app, p, key, input, true, if_match)?;
+    app.metrics.escalated(1);
+    Ok(view)
 }
 
 /// Hands back to a lower tier (agents only).

@@ -68,11 +68,37 @@ pub fn router_and_openapi(app: App) -> (Router, utoipa::openapi::OpenApi) {
             }),
         )
         .fallback(routes::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            record_latency,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(problem::panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(AppState { app });
     (router, doc)
+}
+
+/// Records each request's latency by method, route template and status.
+async fn record_latency(
+    axum::extract::State(app): axum::extract::State<App>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let started = std::time::Instant::now();
+    let resp = next.run(req).await;
+    app.metrics.http_request(
+        &method,
+        &route,
+        resp.status().as_u16(),
+        started.elapsed().as_secs_f64(),
+    );
+    resp
 }
 
 /// The router.

@@ -2,6 +2,7 @@
 
 mod articles;
 mod org;
+mod reports;
 mod sla;
 mod system;
 mod tickets;
@@ -50,6 +51,9 @@ pub fn table(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(sla::list_webhooks))
         .routes(routes!(sla::put_webhook))
         .routes(routes!(sla::webhook_attempts))
+        .routes(routes!(reports::summary))
+        .routes(routes!(reports::summary_csv))
+        .routes(routes!(reports::metrics))
 }
 
 /// Unknown paths: a problem+json 404.

@@ -291,6 +291,9 @@ fn table() -> Vec<Row> {
             none,
             ADMIN,
         ),
+        r(M::GET, "/api/v1/reports/summary", None, none, AGENTS),
+        r(M::GET, "/api/v1/reports/summary.csv", None, none, AGENTS),
+        r(M::GET, "/metrics", None, none, PUBLIC),
     ]
 }
 

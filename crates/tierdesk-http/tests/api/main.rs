@@ -7,5 +7,6 @@ mod audit;
 mod bad_input;
 mod harness;
 mod idempotency;
+mod reports;
 mod scenarios;
 mod sla;

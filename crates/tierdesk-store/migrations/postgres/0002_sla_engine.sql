@@ -65,3 +65,8 @@ CREATE TABLE webhook_attempts (
     error TEXT
 );
 CREATE INDEX webhook_attempts_outbox ON webhook_attempts(outbox_id, id);
+
+-- Derived columns for reports: the highest tier reached and the number of breached clocks.
+ALTER TABLE tickets ADD COLUMN max_tier BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE tickets ADD COLUMN sla_breaches BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX tickets_created ON tickets(created_at);

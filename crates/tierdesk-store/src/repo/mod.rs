@@ -4,6 +4,7 @@
 
 mod articles;
 mod org;
+mod reports;
 mod sla;
 mod tickets;
 mod users;
@@ -11,6 +12,7 @@ mod webhooks;
 
 pub use articles::{ArticleRecord, NewArticle};
 pub use org::{CategoryRecord, NewService, ServiceRecord, TeamRecord};
+pub use reports::{BacklogRow, GroupBy, ReportRow};
 pub use sla::ConfigList;
 pub use tickets::{EventRecord, IdempotencyRecord, TicketFilter, TicketSort};
 pub use users::{NewUser, UserRecord};

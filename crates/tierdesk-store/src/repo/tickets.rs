@@ -112,6 +112,22 @@ fn ticket_params(t: &Ticket) -> Result<Vec<Value>, StoreError> {
         Value::Bool(t.status.is_open()),
         Value::Time(t.sla_due().unwrap_or_else(far_future)),
         Value::Time(tierdesk_domain::sla::next_firing(&t.clocks).unwrap_or_else(far_future)),
+        Value::from(
+            t.clocks
+                .iter()
+                .filter_map(|c| c.tier)
+                .chain([t.tier])
+                .max()
+                .unwrap_or(t.tier),
+        ),
+        Value::Int(
+            t.clocks
+                .iter()
+                .filter(|c| {
+                    c.breached_at.is_some() || c.state == tierdesk_domain::ClockState::Breached
+                })
+                .count() as i64,
+        ),
     ])
 }
 
@@ -226,7 +242,7 @@ impl Repo<'_> {
         let cols = TICKET_COLS.trim_start_matches("id, ");
         let holders: Vec<String> = (1..=params.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "INSERT INTO tickets ({cols}, is_open, sla_due, sla_next_at) VALUES ({}) RETURNING id",
+            "INSERT INTO tickets ({cols}, is_open, sla_due, sla_next_at, max_tier, sla_breaches) VALUES ({}) RETURNING id",
             holders.join(", ")
         );
         self.insert_id(&sql, &params)
@@ -240,7 +256,13 @@ impl Repo<'_> {
             .trim_start_matches("id, ")
             .split(',')
             .map(str::trim)
-            .chain(["is_open", "sla_due", "sla_next_at"])
+            .chain([
+                "is_open",
+                "sla_due",
+                "sla_next_at",
+                "max_tier",
+                "sla_breaches",
+            ])
             .collect();
         let sets: Vec<String> = cols
             .iter()
