@@ -38,7 +38,7 @@ async fn start(url: &str) -> Server {
         .local_addr()
         .unwrap()
         .port();
-    let child = Command::new(bin())
+    let mut child = Command::new(bin())
         .args([
             "serve",
             "--listen",
@@ -64,6 +64,8 @@ async fn start(url: &str) -> Server {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("server did not start");
 }
 
