@@ -11,7 +11,7 @@ use tierdesk_domain::event::{EventKind, EventView, facts};
 use tierdesk_domain::routing::RouteSource;
 use tierdesk_domain::rules::{EscalationRule, RuleAction, raised};
 use tierdesk_domain::sla::{
-    ClockContext, CompiledPolicy, Fact, Firing, MatchFacts, compute, select_policy,
+    ClockContext, ClockKind, CompiledPolicy, Fact, Firing, MatchFacts, compute, select_policy,
 };
 use tierdesk_domain::{NewEvent, Policy, Ticket, Tier};
 use tierdesk_store::{ConfigList, Repo, StoreError};
@@ -99,6 +99,7 @@ pub fn fact_for(
         status: t.status,
         tier: t.tier,
         priority: t.priority,
+        pending_reason: t.pending_reason,
         clock,
     }
 }
@@ -223,13 +224,22 @@ pub fn fire_ticket(
         let Some((due, firing, clock)) = next else {
             break;
         };
-        if !repo.record_firing(t.id, &clock.key, firing.as_str(), now)? {
+        let label = if clock.kind == ClockKind::Reminder {
+            "reminder"
+        } else {
+            firing.as_str()
+        };
+        if !repo.record_firing(t.id, &clock.key, label, now)? {
             // Recorded before (another node, or before a restart) but not in this row: the row
             // is behind its timeline. Recompute from the timeline and look again.
             refresh(repo, &cfg, &mut t, None)?;
             continue;
         }
         fired += 1;
+        if clock.kind == ClockKind::Reminder {
+            remind(repo, &cfg, &mut t, &clock, now)?;
+            continue;
+        }
         let kind = match firing {
             Firing::Warning => EventKind::SlaWarning,
             Firing::Breach => EventKind::SlaBreach,
@@ -247,8 +257,51 @@ pub fn fire_ticket(
         system_change(repo, &cfg, &before, &mut t, kind, false, extra, now)?;
         escalations += run_rules(repo, &cfg, &mut t, firing, &clock, now)?;
     }
-    // Keep the row's next firing current even when nothing was due (e.g. after a repair).
     Ok((fired, escalations))
+}
+
+/// Sends a reminder to the requester the ticket waits on; after the policy's count of
+/// unanswered reminders, resolves the ticket.
+fn remind(
+    repo: &mut Repo<'_>,
+    cfg: &SlaConfig,
+    t: &mut Ticket,
+    clock: &tierdesk_domain::Clock,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let round = clock.round.unwrap_or(1);
+    let limit = reminder_limit(repo, cfg, t)?;
+    let before = t.clone();
+    t.updated_at = now;
+    t.version += 1;
+    let extra = serde_json::json!({
+        "clock": clock.key,
+        "round": round,
+        "of": limit,
+        "body": format!("Reminder {round} of {limit}: we are waiting for your answer to continue."),
+    });
+    system_change(repo, cfg, &before, t, EventKind::Reminder, true, extra, now)?;
+    if round >= limit {
+        let before = t.clone();
+        let note =
+            format!("Resolved after {round} reminders without an answer from the requester.");
+        t.resolve("no_response", &note, None, now)?;
+        let extra = serde_json::json!({"code": "no_response", "note": note, "article_id": null});
+        system_change(repo, cfg, &before, t, EventKind::Resolved, true, extra, now)?;
+    }
+    Ok(())
+}
+
+fn reminder_limit(repo: &mut Repo<'_>, cfg: &SlaConfig, t: &Ticket) -> Result<u32, AppError> {
+    let mut probe = t.clone();
+    refresh(repo, cfg, &mut probe, None)?;
+    let name = probe.sla_policy.unwrap_or_default();
+    Ok(cfg
+        .policies
+        .iter()
+        .find(|p| p.spec.name == name)
+        .and_then(|p| p.reminders)
+        .map_or(u32::MAX, |(_, k)| k))
 }
 
 fn run_rules(

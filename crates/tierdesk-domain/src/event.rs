@@ -231,6 +231,7 @@ pub fn facts(events: &[EventView<'_>]) -> Result<Vec<Fact>, ReplayError> {
             status: serde_json::from_value(field("status")).map_err(bad)?,
             tier: serde_json::from_value(field("tier")).map_err(bad)?,
             priority: serde_json::from_value(field("priority")).map_err(bad)?,
+            pending_reason: serde_json::from_value(field("pending_reason")).map_err(bad)?,
             clock: e
                 .data
                 .get("clock")

@@ -38,6 +38,8 @@ pub enum ClockKind {
     Resolution,
     /// Time between public agent updates.
     KeepInLoop,
+    /// Time until the next reminder to a requester the ticket is pending on.
+    Reminder,
 }
 
 impl ClockKind {
@@ -47,6 +49,7 @@ impl ClockKind {
             ClockKind::Response => "response",
             ClockKind::Resolution => "resolution",
             ClockKind::KeepInLoop => "keep_in_loop",
+            ClockKind::Reminder => "reminder",
         }
     }
 }
@@ -99,6 +102,9 @@ pub struct Clock {
     pub warned_at: Option<Timestamp>,
     /// When the breach fired.
     pub breached_at: Option<Timestamp>,
+    /// For reminder clocks: which reminder of the current pending period (1, 2, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub round: Option<u32>,
 }
 
 impl Clock {
@@ -112,7 +118,8 @@ impl Clock {
         if !self.is_running() {
             return None;
         }
-        if self.warned_at.is_none()
+        if self.kind != ClockKind::Reminder
+            && self.warned_at.is_none()
             && self.breached_at.is_none()
             && let Some(w) = self.warn_due_at
             && w < self.due_at
@@ -402,7 +409,9 @@ pub struct Fact {
     pub tier: i32,
     /// Priority after.
     pub priority: Priority,
-    /// For `sla_warning` / `sla_breach`: the clock key.
+    /// Pending reason after.
+    pub pending_reason: Option<crate::PendingReason>,
+    /// For `sla_warning` / `sla_breach` / `reminder`: the clock key.
     pub clock: Option<String>,
 }
 
@@ -500,6 +509,7 @@ pub fn compute(ctx: &ClockContext<'_>, facts: &[Fact]) -> Vec<Clock> {
                 stopped_at: None,
                 warned_at: None,
                 breached_at: None,
+                round: None,
             },
             last: t,
             elapsed_ms: 0,
@@ -513,6 +523,7 @@ pub fn compute(ctx: &ClockContext<'_>, facts: &[Fact]) -> Vec<Clock> {
         policy.response_secs.get(&short).copied().unwrap_or(default)
     };
     let mut prev: Option<&Fact> = None;
+    let mut reminder_round = 0;
     for f in facts {
         for a in accs.iter_mut() {
             a.advance(cal, f.at);
@@ -686,6 +697,44 @@ pub fn compute(ctx: &ClockContext<'_>, facts: &[Fact]) -> Vec<Clock> {
                 _ => {}
             }
         }
+        // Reminders while pending on the requester (they run while the other clocks pause).
+        if let Some((every, _)) = policy.reminders {
+            let waiting = |x: &Fact| {
+                x.status == Status::Pending
+                    && x.pending_reason == Some(crate::PendingReason::Requester)
+            };
+            let fired_reminder = f.kind == EventKind::Reminder;
+            if !waiting(f) || fired_reminder {
+                for a in accs
+                    .iter_mut()
+                    .filter(|a| a.clock.kind == ClockKind::Reminder)
+                {
+                    a.stop(f.at);
+                }
+            }
+            let round = if waiting(f) && !waiting(p) {
+                Some(1)
+            } else if waiting(f) && fired_reminder {
+                Some(reminder_round + 1)
+            } else {
+                None
+            };
+            if let Some(r) = round {
+                reminder_round = r;
+                start(
+                    &mut accs,
+                    &mut counts,
+                    ClockKind::Reminder,
+                    None,
+                    every,
+                    f.at,
+                    false,
+                );
+                if let Some(last) = accs.last_mut() {
+                    last.clock.round = Some(r);
+                }
+            }
+        }
         prev = Some(f);
     }
     accs.into_iter().map(|a| a.clock).collect()
@@ -701,6 +750,7 @@ pub fn clocks_at_creation(ctx: &ClockContext<'_>, t: &crate::Ticket) -> Vec<Cloc
         status: t.status,
         tier: t.tier,
         priority: t.priority,
+        pending_reason: t.pending_reason,
         clock: None,
     };
     compute(ctx, &[fact])

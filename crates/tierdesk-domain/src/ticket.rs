@@ -476,6 +476,15 @@ impl Ticket {
         if by_requester && self.status == Status::Resolved {
             self.reopen(now);
         }
+        // The requester answered: the ticket waits on the agent again and the clocks resume.
+        if by_requester
+            && !by_agent
+            && self.status == Status::Pending
+            && self.pending_reason == Some(PendingReason::Requester)
+        {
+            self.status = Status::InProgress;
+            self.pending_reason = None;
+        }
         self.touch(now);
         Ok(())
     }

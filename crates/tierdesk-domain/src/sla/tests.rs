@@ -31,6 +31,7 @@ impl Story {
                 status: Status::New,
                 tier: 1,
                 priority,
+                pending_reason: None,
                 clock: None,
             }],
         }

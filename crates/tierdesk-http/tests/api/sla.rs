@@ -216,3 +216,98 @@ async fn webhooks_retry_with_backoff_and_are_signed() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reminders_then_auto_resolve_and_a_reply_resumes() {
+    on_each_backend(|app| async move {
+        let b = app.backend;
+        let r = put(
+            &app,
+            "/api/v1/sla/policies",
+            json!([{"name": "remind", "reminders": {"every": "1d", "resolve_after": 2}}]),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let mut keys = Vec::new();
+        for title in ["silent user", "answering user"] {
+            let r = app
+                .post("alice", "/api/v1/tickets", json!({"title": title}))
+                .await;
+            let key = r.json["key"].as_str().unwrap().to_owned();
+            let r = app
+                .post(
+                    "dana",
+                    &format!("/api/v1/tickets/{key}/transition"),
+                    json!({"status": "pending", "reason": "requester"}),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            keys.push(key);
+        }
+        app.clock.advance(Duration::days(1));
+        fire(&app).await; // also the demo tickets' clocks, a day overdue
+        for key in &keys {
+            let tl = app
+                .get("alice", &format!("/api/v1/tickets/{key}/timeline"))
+                .await
+                .json;
+            assert_eq!(
+                kinds(&tl).last().map(String::as_str),
+                Some("reminder"),
+                "[{b}] first reminder"
+            );
+        }
+        // The second requester answers: the ticket waits on the agent again.
+        let r = app
+            .post(
+                "alice",
+                &format!("/api/v1/tickets/{}/comments", keys[1]),
+                json!({"body": "here are the logs"}),
+            )
+            .await;
+        assert_eq!(r.json["status"], "in_progress", "[{b}]");
+        app.clock.advance(Duration::days(1));
+        fire(&app).await;
+        app.clock.advance(Duration::days(3));
+        fire(&app).await;
+        let silent = app
+            .get("alice", &format!("/api/v1/tickets/{}", keys[0]))
+            .await
+            .json;
+        assert_eq!(
+            (
+                silent["status"].as_str(),
+                silent["resolution"]["code"].as_str()
+            ),
+            (Some("resolved"), Some("no_response")),
+            "[{b}]"
+        );
+        let tl = app
+            .get("alice", &format!("/api/v1/tickets/{}/timeline", keys[0]))
+            .await
+            .json;
+        let reminders: Vec<i64> = tl["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "reminder")
+            .map(|e| e["data"]["round"].as_i64().unwrap())
+            .collect();
+        assert_eq!(
+            reminders,
+            [1, 2],
+            "[{b}] the requester sees each reminder once"
+        );
+        let answered = app
+            .get("alice", &format!("/api/v1/tickets/{}/timeline", keys[1]))
+            .await
+            .json;
+        assert_eq!(
+            kinds(&answered).iter().filter(|k| *k == "reminder").count(),
+            1,
+            "[{b}] no reminders after the reply"
+        );
+        app
+    })
+    .await;
+}
