@@ -10,6 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
+
+mod timers;
 use tierdesk_app::{App, SystemClock, demo};
 use tierdesk_domain::calendar::Calendar;
 use tierdesk_domain::sla::{ClockContext, CompiledPolicy, clocks_at_creation};
@@ -37,6 +39,18 @@ enum Cmd {
         #[arg(long, default_value_t = 20_000)]
         requests: usize,
     },
+    /// SLA timers over many open tickets, idle CPU, and reports over the whole table.
+    Timers {
+        /// Open tickets with running clocks.
+        #[arg(long, default_value_t = 1_000_000)]
+        tickets: i64,
+        /// How many of them fall due during the run.
+        #[arg(long, default_value_t = 5_000)]
+        due: i64,
+        /// Seconds over which those fall due.
+        #[arg(long, default_value_t = 30)]
+        window: i64,
+    },
     /// Bulk-load tickets, then measure GET by key and a team queue.
     Large {
         /// Tickets to generate.
@@ -48,9 +62,9 @@ enum Cmd {
     },
 }
 
-struct Server {
-    child: Child,
-    base: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 impl Drop for Server {
@@ -60,7 +74,7 @@ impl Drop for Server {
     }
 }
 
-fn rss_mb(pid: u32) -> f64 {
+pub(crate) fn rss_mb(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
@@ -70,7 +84,7 @@ fn rss_mb(pid: u32) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-async fn start(bin: &str, url: &str) -> Server {
+pub(crate) async fn start(bin: &str, url: &str) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -109,7 +123,7 @@ async fn start(bin: &str, url: &str) -> Server {
     panic!("server did not start");
 }
 
-fn token(bin: &str, url: &str, user: &str, role: &str) -> String {
+pub(crate) fn token(bin: &str, url: &str, user: &str, role: &str) -> String {
     let out = Command::new(bin)
         .args([
             "token",
@@ -131,15 +145,15 @@ fn token(bin: &str, url: &str, user: &str, role: &str) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
-struct Stats {
-    n: usize,
+pub(crate) struct Stats {
+    pub(crate) n: usize,
     secs: f64,
-    p50: f64,
-    p99: f64,
-    max: f64,
+    pub(crate) p50: f64,
+    pub(crate) p99: f64,
+    pub(crate) max: f64,
 }
 
-fn stats(mut lat: Vec<f64>, secs: f64) -> Stats {
+pub(crate) fn stats(mut lat: Vec<f64>, secs: f64) -> Stats {
     lat.sort_by(f64::total_cmp);
     let pick = |q: f64| {
         lat.get(((lat.len() as f64 - 1.0) * q).round() as usize)
@@ -466,6 +480,11 @@ async fn main() {
                 bench_create(&cli.bin, "postgres", &url, requests).await;
             }
         }
+        Cmd::Timers {
+            tickets,
+            due,
+            window,
+        } => timers::run(&cli.bin, dir.path(), tickets, due, window).await,
         Cmd::Large { tickets, requests } => {
             bench_large(
                 &cli.bin,
