@@ -15,6 +15,12 @@ use tierdesk_store::{DatabaseUrl, StoreError};
 
 use crate::{rss_mb, start, stats, token};
 
+/// The wall clock: this benchmark measures real time against a real server.
+#[allow(clippy::disallowed_methods)]
+fn wall_now() -> chrono::DateTime<Utc> {
+    Utc::now()
+}
+
 /// Seconds after the server starts at which the first generated warning falls due.
 const FIRST_DUE_SECS: i64 = 20;
 
@@ -112,7 +118,7 @@ pub async fn run(bin: &str, dir: &std::path::Path, tickets: i64, due: i64, windo
     // The server will start a few seconds after the load; due times are relative to t0.
     let u2 = url.clone();
     let margin = (tickets / 8_000).max(30);
-    let load_t0 = Utc::now() + chrono::Duration::seconds(margin);
+    let load_t0 = wall_now() + chrono::Duration::seconds(margin);
     let estimate = tokio::task::spawn_blocking(move || load(&u2, tickets, due, window, load_t0))
         .await
         .unwrap();
@@ -120,7 +126,7 @@ pub async fn run(bin: &str, dir: &std::path::Path, tickets: i64, due: i64, windo
     let tok = token(bin, &url_text, "bench", "admin");
     // Wait until t0 - FIRST_DUE_SECS + a margin so the server starts with nothing yet due.
     let start_at = load_t0 - chrono::Duration::seconds(FIRST_DUE_SECS - 2);
-    let wait = (start_at - Utc::now()).to_std().unwrap_or(Duration::ZERO);
+    let wait = (start_at - wall_now()).to_std().unwrap_or(Duration::ZERO);
     tokio::time::sleep(wait).await;
     let launched = Instant::now();
     let server = start(bin, &url_text).await;
@@ -133,7 +139,7 @@ pub async fn run(bin: &str, dir: &std::path::Path, tickets: i64, due: i64, windo
     let idle_rss = rss_mb(pid);
     // Let every generated warning fall due and fire.
     let end = load_t0 + chrono::Duration::seconds(FIRST_DUE_SECS + window + 5);
-    tokio::time::sleep((end - Utc::now()).to_std().unwrap_or(Duration::ZERO)).await;
+    tokio::time::sleep((end - wall_now()).to_std().unwrap_or(Duration::ZERO)).await;
     let busy_rss = rss_mb(pid);
     // Reports over the whole table.
     let client = reqwest::Client::new();

@@ -704,3 +704,62 @@ pub fn put_rules(
         Ok(r.config_list(ConfigList::EscalationRules)?)
     })
 }
+
+/// SLA configuration from `tierdesk.toml`, applied to a database that has none yet.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaSeed {
+    /// Calendars.
+    #[serde(default)]
+    pub calendars: Vec<CalendarSpec>,
+    /// Policies, in order.
+    #[serde(default)]
+    pub policies: Vec<Policy>,
+    /// Escalation rules, in order.
+    #[serde(default)]
+    pub escalation_rules: Vec<EscalationRule>,
+}
+
+/// Stores the seed when the database has no policies, calendars or rules yet; returns whether
+/// it did. Invalid entries are refused with the field named, nothing half-written.
+pub fn seed(app: &App, seed: SlaSeed) -> Result<bool, AppError> {
+    app.store.write(move |r| {
+        let empty = r.config_list(ConfigList::Policies)?.is_empty()
+            && r.calendars()?.is_empty()
+            && r.config_list(ConfigList::EscalationRules)?.is_empty();
+        if !empty {
+            return Ok(false);
+        }
+        let shorts: Vec<String> = r.list_tiers()?.into_iter().map(|t| t.short).collect();
+        for (i, c) in seed.calendars.iter().enumerate() {
+            Calendar::from_spec(c).map_err(|e| prefix(i, e.into()))?;
+            let body = serde_json::to_value(c).map_err(|e| StoreError::Other(e.to_string()))?;
+            r.put_calendar(&c.name, &body)?;
+        }
+        let mut rows = Vec::new();
+        for (i, p) in seed.policies.iter().enumerate() {
+            p.compile(&shorts).map_err(|e| prefix(i, e.into()))?;
+            if p.calendar != ALWAYS && !seed.calendars.iter().any(|c| c.name == p.calendar) {
+                return Err(prefix(
+                    i,
+                    AppError::invalid("calendar", format!("unknown calendar '{}'", p.calendar)),
+                ));
+            }
+            rows.push((
+                p.name.clone(),
+                serde_json::to_value(p).map_err(|e| StoreError::Other(e.to_string()))?,
+            ));
+        }
+        r.replace_config_list(ConfigList::Policies, &rows)?;
+        let mut rules = Vec::new();
+        for (i, rule) in seed.escalation_rules.iter().enumerate() {
+            rule.check().map_err(|e| prefix(i, e.into()))?;
+            rules.push((
+                rule.name.clone(),
+                serde_json::to_value(rule).map_err(|e| StoreError::Other(e.to_string()))?,
+            ));
+        }
+        r.replace_config_list(ConfigList::EscalationRules, &rules)?;
+        Ok(true)
+    })
+}

@@ -221,6 +221,7 @@ enum TicketVerb {
 
 struct Ctx {
     db: DatabaseUrl,
+    sla_seed: Option<tierdesk_app::sla::SlaSeed>,
     listen: String,
     log_json: bool,
     json: bool,
@@ -240,6 +241,7 @@ fn context(cli: &Cli) -> anyhow::Result<Ctx> {
     let db = DatabaseUrl::parse(&url).map_err(AppError::from)?;
     Ok(Ctx {
         db,
+        sla_seed: file.sla,
         listen: file
             .listen
             .unwrap_or_else(|| config::DEFAULT_LISTEN.to_owned()),
@@ -249,7 +251,11 @@ fn context(cli: &Cli) -> anyhow::Result<Ctx> {
 }
 
 fn open(ctx: &Ctx) -> anyhow::Result<App> {
-    Ok(App::open(&ctx.db, Arc::new(SystemClock))?)
+    let app = App::open(&ctx.db, Arc::new(SystemClock))?;
+    if let Some(seed) = ctx.sla_seed.clone() {
+        tierdesk_app::sla::seed(&app, seed)?;
+    }
+    Ok(app)
 }
 
 fn actor(app: &App, a: &Actor) -> anyhow::Result<Principal> {

@@ -14,6 +14,8 @@ pub struct FileConfig {
     pub listen: Option<String>,
     /// `text` or `json`.
     pub log_format: Option<String>,
+    /// SLA calendars, policies and escalation rules to seed an empty database with.
+    pub sla: Option<tierdesk_app::sla::SlaSeed>,
 }
 
 /// Reads `path` when it exists; a missing default file is not an error.

@@ -269,3 +269,78 @@ fn token_create_prints_only_the_token_and_demo_loads() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+#[test]
+fn sla_configuration_is_seeded_from_tierdesk_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/t.db", dir.path().display());
+    let config = dir.path().join("tierdesk.toml");
+    std::fs::write(
+        &config,
+        r#"
+[[sla.calendars]]
+name = "office"
+time_zone = "Europe/Berlin"
+holidays = ["2026-12-25"]
+[sla.calendars.hours]
+mon = ["09:00-17:00"]
+tue = ["09:00-17:00"]
+
+[[sla.policies]]
+name = "low priority"
+calendar = "office"
+match = { priority = ["P4"] }
+response = { L1 = "1h" }
+
+[[sla.escalation_rules]]
+name = "breach to L2"
+on = "breach"
+clock = "response"
+actions = [{ escalate = {} }]
+"#,
+    )
+    .unwrap();
+    let cfg = config.to_str().unwrap();
+    let out = Command::new(bin())
+        .args(["migrate", "--config", cfg, "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = Store::open(&DatabaseUrl::parse(&url).unwrap()).unwrap();
+    let (policies, rules, calendars) = store
+        .read(|r| {
+            Ok::<_, tierdesk_store::StoreError>((
+                r.config_list(tierdesk_store::ConfigList::Policies)?,
+                r.config_list(tierdesk_store::ConfigList::EscalationRules)?,
+                r.calendars()?,
+            ))
+        })
+        .unwrap();
+    assert_eq!(policies[0]["name"], "low priority");
+    assert_eq!(policies[0]["calendar"], "office");
+    assert_eq!(rules[0]["actions"][0], serde_json::json!({"escalate": {}}));
+    assert_eq!(calendars[0]["time_zone"], "Europe/Berlin");
+    // A bad seed names the field and the command fails with a hint.
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[[sla.policies]]\nname = \"x\"\nwarn_at = 2.0\n").unwrap();
+    let url2 = format!("sqlite://{}/t2.db", dir.path().display());
+    let out = Command::new(bin())
+        .args([
+            "migrate",
+            "--config",
+            bad.to_str().unwrap(),
+            "--database-url",
+            &url2,
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        !out.status.success() && err.contains("items[0].warn_at") && err.contains("hint:"),
+        "{err}"
+    );
+}

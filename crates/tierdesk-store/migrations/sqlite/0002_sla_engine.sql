@@ -69,4 +69,7 @@ CREATE INDEX webhook_attempts_outbox ON webhook_attempts(outbox_id, id);
 -- Derived columns for reports: the highest tier reached and the number of breached clocks.
 ALTER TABLE tickets ADD COLUMN max_tier BIGINT NOT NULL DEFAULT 1;
 ALTER TABLE tickets ADD COLUMN sla_breaches BIGINT NOT NULL DEFAULT 0;
-CREATE INDEX tickets_created ON tickets(created_at);
+-- Covering indexes: reports read these instead of the wide ticket rows.
+CREATE INDEX tickets_report ON tickets(created_at, tier, team_id, priority, service_id,
+    first_response_at, resolved_at, max_tier, sla_breaches);
+CREATE INDEX tickets_backlog ON tickets(tier, team_id, priority, service_id, created_at) WHERE is_open = TRUE;
