@@ -32,6 +32,8 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// This process's counters.
     pub metrics: Arc<metrics::Metrics>,
+    /// This process's copy of tiers, SLA configuration and webhooks.
+    pub config: Arc<sla::ConfigCache>,
 }
 
 impl App {
@@ -41,6 +43,7 @@ impl App {
             store: Arc::new(store),
             clock,
             metrics: Arc::default(),
+            config: Arc::default(),
         }
     }
 

@@ -28,7 +28,32 @@ pub struct SlaConfig {
     pub calendars: HashMap<String, Calendar>,
     /// Escalation rules in order.
     pub rules: Vec<EscalationRule>,
+    /// Webhook subscriptions.
+    pub webhooks: Vec<tierdesk_store::WebhookRecord>,
     fallback: CompiledPolicy,
+}
+
+/// This process's copy of the configuration, reloaded when the database's generation moves
+/// (any process changing tiers, SLA configuration or webhooks bumps it in its transaction).
+#[derive(Default)]
+pub struct ConfigCache(std::sync::Mutex<Option<(i64, std::sync::Arc<SlaConfig>)>>);
+
+impl ConfigCache {
+    /// The current configuration: one small read when nothing changed.
+    pub fn get(&self, repo: &mut Repo<'_>) -> Result<std::sync::Arc<SlaConfig>, AppError> {
+        let generation = repo.config_generation()?;
+        if let Ok(guard) = self.0.lock()
+            && let Some((g, cfg)) = guard.as_ref()
+            && *g == generation
+        {
+            return Ok(cfg.clone());
+        }
+        let cfg = std::sync::Arc::new(SlaConfig::load(repo)?);
+        if let Ok(mut guard) = self.0.lock() {
+            *guard = Some((generation, cfg.clone()));
+        }
+        Ok(cfg)
+    }
 }
 
 fn decode<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> Result<T, StoreError> {
@@ -60,6 +85,7 @@ impl SlaConfig {
             policies,
             calendars,
             rules,
+            webhooks: repo.webhooks()?,
             fallback: CompiledPolicy::default_policy(),
         })
     }
@@ -205,13 +231,14 @@ fn system_change(
 /// matching escalation rules. Returns how many firings it recorded.
 pub fn fire_ticket(
     repo: &mut Repo<'_>,
+    cache: &ConfigCache,
     ticket_id: i64,
     now: DateTime<Utc>,
 ) -> Result<(usize, usize), AppError> {
     let Some(mut t) = repo.ticket_by_id(ticket_id, true)? else {
         return Ok((0, 0));
     };
-    let cfg = SlaConfig::load(repo)?;
+    let cfg = cache.get(repo)?;
     let mut fired = 0;
     let mut escalations = 0;
     for _ in 0..16 {
@@ -452,7 +479,10 @@ pub fn fire_due(app: &App, now: DateTime<Utc>) -> Result<usize, AppError> {
         }
         let n = ids.len();
         for id in ids {
-            let (fired, escalated) = app.store.write(move |r| fire_ticket(r, id, now))?;
+            let (fired, escalated) = {
+                let cache = app.config.clone();
+                app.store.write(move |r| fire_ticket(r, &cache, id, now))?
+            };
             total += fired;
             app.metrics.escalated(escalated as u64);
         }

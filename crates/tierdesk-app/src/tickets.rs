@@ -14,7 +14,7 @@ use tierdesk_domain::{
 };
 use tierdesk_store::{EventRecord, IdempotencyRecord, Repo, StoreError, TicketFilter, TicketSort};
 
-use crate::sla::{SlaConfig, fact_for, refresh};
+use crate::sla::{fact_for, refresh};
 use crate::view::{Names, TicketView};
 use crate::{App, AppError, Principal, articles, webhooks};
 
@@ -278,6 +278,7 @@ pub fn create(
     let now = app.now();
     let principal = p.clone();
     let key = idempotency_key.clone();
+    let cache = app.config.clone();
     let result = app.store.write(move |repo| {
         if let Some(k) = &key
             && let Some(prev) = repo.idempotency_get(principal.id, k)?
@@ -307,7 +308,7 @@ pub fn create(
             };
         let service_id = service_id.or(category.as_ref().and_then(|c| c.default_service_id));
         let category_id = category.map(|c| c.id);
-        let cfg = SlaConfig::load(repo)?;
+        let cfg = cache.get(repo)?;
         let first = cfg
             .tiers
             .first()
@@ -346,6 +347,7 @@ pub fn create(
         )?;
         webhooks::fan_out(
             repo,
+            &cfg.webhooks,
             &ticket,
             EventKind::Created.as_str(),
             &serde_json::json!({}),
@@ -638,6 +640,7 @@ where
     let p = p.clone();
     let key = key.to_owned();
     let now = app.now();
+    let cache = app.config.clone();
     app.store.write(move |repo| {
         let mut t = load_visible(repo, &p, &key, true)?;
         if agent_only {
@@ -656,13 +659,13 @@ where
         if let Some(map) = extra.as_object_mut() {
             map.insert("by_agent".into(), p.is_agent().into());
         }
-        let cfg = SlaConfig::load(repo)?;
+        let cfg = cache.get(repo)?;
         let fact = fact_for(&t, kind, now, p.is_agent(), public, None);
         refresh(repo, &cfg, &mut t, Some(fact))?;
         repo.update_ticket(&t, before.version)?;
         let event = NewEvent::change(kind, public, &before, &t, extra);
         repo.append_event(t.id, now, Some(p.id), &event)?;
-        webhooks::fan_out(repo, &t, kind.as_str(), &event.data, now)?;
+        webhooks::fan_out(repo, &cfg.webhooks, &t, kind.as_str(), &event.data, now)?;
         Ok(Names::new(repo)?.view(repo, &t)?)
     })
 }

@@ -64,12 +64,12 @@ pub fn enqueue_named(
 /// Queues a timeline event for every subscription to its kind (`*` = all kinds).
 pub fn fan_out(
     repo: &mut Repo<'_>,
+    subs: &[WebhookRecord],
     t: &Ticket,
     kind: &str,
     data: &serde_json::Value,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let subs = repo.webhooks()?;
     for w in subs
         .iter()
         .filter(|w| w.events.iter().any(|e| e == "*" || e == kind))

@@ -73,3 +73,11 @@ ALTER TABLE tickets ADD COLUMN sla_breaches BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX tickets_report ON tickets(created_at, tier, team_id, priority, service_id,
     first_response_at, resolved_at, max_tier, sla_breaches);
 CREATE INDEX tickets_backlog ON tickets(tier, team_id, priority, service_id, created_at) WHERE is_open = TRUE;
+
+-- Bumped by every change to tiers, SLA configuration or webhooks, so each process can cache
+-- that configuration and notice another process's change with one small read.
+CREATE TABLE config_generation (
+    id BIGINT PRIMARY KEY CHECK (id = 1),
+    n BIGINT NOT NULL
+);
+INSERT INTO config_generation (id, n) VALUES (1, 0);

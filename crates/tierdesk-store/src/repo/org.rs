@@ -134,7 +134,7 @@ impl Repo<'_> {
                 Value::from(t.default_team_id),
             ],
         )?;
-        Ok(())
+        self.bump_config_generation()
     }
 
     /// Inserts a team.

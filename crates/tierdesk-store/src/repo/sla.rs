@@ -26,6 +26,18 @@ impl ConfigList {
 }
 
 impl Repo<'_> {
+    /// The configuration generation (see `config_generation` in the migrations).
+    pub fn config_generation(&mut self) -> Result<i64, StoreError> {
+        self.one("SELECT n FROM config_generation WHERE id = 1", &[])?
+            .map_or(Ok(0), |r| r.i64(0))
+    }
+
+    /// Marks cached configuration stale in every process.
+    pub fn bump_config_generation(&mut self) -> Result<(), StoreError> {
+        self.exec("UPDATE config_generation SET n = n + 1 WHERE id = 1", &[])?;
+        Ok(())
+    }
+
     /// The items of a list, in order.
     pub fn config_list(&mut self, list: ConfigList) -> Result<Vec<serde_json::Value>, StoreError> {
         let sql = format!("SELECT body FROM {} ORDER BY position", list.table());
@@ -53,7 +65,7 @@ impl Repo<'_> {
                 ],
             )?;
         }
-        Ok(())
+        self.bump_config_generation()
     }
 
     /// Every calendar's JSON, by name.
@@ -70,15 +82,17 @@ impl Repo<'_> {
             "INSERT INTO calendars (name, body) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET body = excluded.body",
             &[Value::from(name), Value::Json(body.clone())],
         )?;
-        Ok(())
+        self.bump_config_generation()
     }
 
     /// Deletes a calendar; returns whether it existed.
     pub fn delete_calendar(&mut self, name: &str) -> Result<bool, StoreError> {
-        Ok(self.exec(
+        let gone = self.exec(
             "DELETE FROM calendars WHERE name = $1",
             &[Value::from(name)],
-        )? == 1)
+        )? == 1;
+        self.bump_config_generation()?;
+        Ok(gone)
     }
 
     /// Records that a clock fired. `false` when that firing was already recorded — by this

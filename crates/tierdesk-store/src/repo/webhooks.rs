@@ -84,7 +84,7 @@ impl Repo<'_> {
              ON CONFLICT (name) DO UPDATE SET url = excluded.url, secret = excluded.secret, events = excluded.events",
             &[Value::from(name), Value::from(url), Value::from(secret), Value::Json(events), Value::Time(now)],
         )?;
-        Ok(())
+        self.bump_config_generation()
     }
 
     /// Every subscription.
