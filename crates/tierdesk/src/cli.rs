@@ -69,6 +69,20 @@ enum Command {
         #[command(subcommand)]
         verb: TicketVerb,
     },
+    /// Print the summary report (MTTA, MTTR, SLA compliance, FCR, escalation rates, backlog).
+    Report {
+        #[command(flatten)]
+        actor: Actor,
+        /// Window start (RFC 3339; default 30 days before --to).
+        #[arg(long)]
+        from: Option<String>,
+        /// Window end (RFC 3339; default now).
+        #[arg(long)]
+        to: Option<String>,
+        /// tier, team, priority or service.
+        #[arg(long, default_value = "tier")]
+        group_by: String,
+    },
     /// SLA engine.
     Sla {
         #[command(subcommand)]
@@ -291,6 +305,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sla {
             verb: SlaVerb::Repair { since },
         } => sla_repair(&ctx, since),
+        Command::Report {
+            actor: a,
+            from,
+            to,
+            group_by,
+        } => report(&ctx, &a, from, to, group_by),
         Command::Migrate => {
             let app = open(&ctx)?;
             let applied = app.store.migrate(app.now()).map_err(AppError::from)?;
@@ -593,5 +613,61 @@ fn sla_repair(ctx: &Ctx, since: Option<String>) -> anyhow::Result<()> {
         &serde_json::json!({ "checked": checked, "recomputed": changed }),
         || format!("checked {checked} tickets; recomputed the clocks of {changed}"),
     );
+    Ok(())
+}
+
+fn report(
+    ctx: &Ctx,
+    a: &Actor,
+    from: Option<String>,
+    to: Option<String>,
+    group_by: String,
+) -> anyhow::Result<()> {
+    let app = open(ctx)?;
+    let p = actor(&app, a)?;
+    let q = tierdesk_app::reports::ReportQuery {
+        from,
+        to,
+        group_by: Some(group_by),
+    };
+    let s = tierdesk_app::reports::summary(&app, &p, &q)?;
+    print(ctx.json, &s, || {
+        let pct = |v: Option<f64>| v.map_or("-".to_owned(), |x| format!("{:.1}%", x * 100.0));
+        let dur = |v: Option<f64>| v.map_or("-".to_owned(), |x| format!("{:.0}m", x / 60.0));
+        let mut out = format!(
+            "{} to {}, by {}\n{:<24} {:>7} {:>8} {:>6} {:>7} {:>7} {:>6} {:>7} {:>7} {:>8}\n",
+            s.from.to_rfc3339(),
+            s.to.to_rfc3339(),
+            s.group_by,
+            "group",
+            "created",
+            "resolved",
+            "MTTA",
+            "MTTR",
+            "in SLA",
+            "FCR",
+            "L1>L2",
+            "L2>L3",
+            "backlog"
+        );
+        for r in &s.items {
+            let backlog =
+                r.backlog.under_1d + r.backlog.d1_to_3 + r.backlog.d3_to_7 + r.backlog.over_7d;
+            out.push_str(&format!(
+                "{:<24} {:>7} {:>8} {:>6} {:>7} {:>7} {:>6} {:>7} {:>7} {:>8}\n",
+                r.group,
+                r.created,
+                r.resolved,
+                dur(r.mtta_seconds),
+                dur(r.mttr_seconds),
+                pct(r.sla_compliance),
+                pct(r.first_contact_resolution),
+                pct(r.escalation_rate_l1_l2),
+                pct(r.escalation_rate_l2_l3),
+                backlog
+            ));
+        }
+        out.trim_end().to_owned()
+    });
     Ok(())
 }

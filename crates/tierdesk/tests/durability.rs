@@ -344,3 +344,38 @@ actions = [{ escalate = {} }]
         "{err}"
     );
 }
+
+#[test]
+fn report_prints_a_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/t.db", dir.path().display());
+    assert!(
+        Command::new(bin())
+            .args(["demo", "--database-url", &url])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let out = Command::new(bin())
+        .args(["report", "--as", "lena", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[1].starts_with("group") && lines[1].contains("MTTA") && lines[1].contains("FCR"),
+        "{text}"
+    );
+    assert!(lines.iter().any(|l| l.starts_with("L1 ")), "{text}");
+    let out = Command::new(bin())
+        .args(["report", "--as", "alice", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "requesters cannot read reports");
+}

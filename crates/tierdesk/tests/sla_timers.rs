@@ -257,3 +257,84 @@ async fn two_servers_on_one_postgres_fire_each_clock_once() {
     drop(b);
     tokio::task::spawn_blocking(move || drop(db)).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_retries_survive_a_restart_during_backoff() {
+    use std::sync::{Arc, Mutex};
+    let db = tokio::task::spawn_blocking(TestDb::sqlite).await.unwrap();
+    let url = url_text(&db.url);
+    // A receiver that fails the first three deliveries.
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let s2 = seen.clone();
+    let router = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| {
+            let seen = s2.clone();
+            async move {
+                let mut v = seen.lock().unwrap();
+                v.push(body);
+                if v.len() <= 3 {
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    axum::http::StatusCode::OK
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+
+    let server = start(&url).await;
+    let admin = setup(&url, &server).await;
+    let client = reqwest::Client::new();
+    call(
+        &client,
+        reqwest::Method::PUT,
+        format!("{}/api/v1/webhooks/ops", server.base),
+        &admin,
+        Some(json!({"url": hook, "secret": "0123456789abcdef", "events": ["created"]})),
+    )
+    .await;
+    call(
+        &client,
+        reqwest::Method::POST,
+        format!("{}/api/v1/tickets", server.base),
+        &admin,
+        Some(json!({"title": "hooked"})),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while seen.lock().unwrap().is_empty() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await; // the failed attempt is recorded
+    drop(server); // SIGKILL during the backoff
+    let server = start(&url).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while seen.lock().unwrap().len() < 4 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let bodies = seen.lock().unwrap().clone();
+    assert_eq!(
+        bodies.len(),
+        4,
+        "three failures, then delivered once after the restart"
+    );
+    assert!(
+        bodies.iter().all(|b| b == &bodies[0]),
+        "the same payload each time"
+    );
+    let attempts = call(
+        &client,
+        reqwest::Method::GET,
+        format!("{}/api/v1/webhooks/ops/attempts", server.base),
+        &admin,
+        None,
+    )
+    .await;
+    assert_eq!(attempts["items"].as_array().unwrap().len(), 4);
+    drop(server);
+    tokio::task::spawn_blocking(move || drop(db)).await.unwrap();
+}

@@ -311,3 +311,39 @@ async fn reminders_then_auto_resolve_and_a_reply_resumes() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule_actions_raise_priority_assign_the_lead_and_notify() {
+    on_each_backend(|app| async move {
+        let b = app.backend;
+        let (url, seen) = receiver(0).await;
+        put(&app, "/api/v1/webhooks/leads", json!({"url": url, "secret": "0123456789abcdef-x", "events": ["reminder"]})).await;
+        put(&app, "/api/v1/sla/policies", json!([{"name": "quick", "response": {"L1": "10m"}}])).await;
+        let r = put(&app, "/api/v1/escalation-rules", json!([{"name": "warn", "on": "warning", "clock": "response", "tier": "L1", "priority": "P3",
+            "actions": [{"raise_priority": {}}, {"assign_lead": {}}, {"notify": {"webhook": "leads"}}]}])).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let bad = put(&app, "/api/v1/escalation-rules", json!([{"name": "x", "on": "warning", "clock": "response", "actions": [{"notify": {"webhook": "nope"}}]}])).await;
+        assert_eq!((bad.status.as_u16(), bad.json["errors"][0]["field"].as_str()), (422, Some("items[0].actions")));
+        let r = app.post("alice", "/api/v1/tickets", json!({"title": "Laptop fan loud", "impact": 2, "urgency": 2})).await;
+        let key = r.json["key"].as_str().unwrap().to_owned();
+        assert_eq!(r.json["priority"], "P3");
+        app.clock.advance(Duration::minutes(8)); // 75 % of 10 min = 7.5 min
+        fire(&app).await;
+        let t = app.get("dana", &format!("/api/v1/tickets/{key}")).await.json;
+        assert_eq!(t["priority"], "P2", "[{b}] raised one step");
+        assert_eq!(t["assignee"], "lena", "[{b}] the Service Desk lead");
+        let tl = app.get("dana", &format!("/api/v1/tickets/{key}/timeline")).await.json;
+        assert_eq!(kinds(&tl), ["created", "sla_warning", "priority_changed", "assigned"], "[{b}]");
+        assert_eq!(tl["items"][2]["data"]["rule"], "warn");
+        // The notification was queued with the warning and goes out once.
+        let client = reqwest::Client::new();
+        tierdesk_http::jobs::deliver_due(&app.app, &client).await;
+        tierdesk_http::jobs::deliver_due(&app.app, &client).await;
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 1, "[{b}]");
+        let payload: Value = serde_json::from_str(&seen[0].1).unwrap();
+        assert_eq!((payload["event"].as_str(), payload["ticket"].as_str(), payload["rule"].as_str()), (Some("sla_warning"), Some(key.as_str()), Some("warn")));
+        app
+    })
+    .await;
+}
