@@ -1,8 +1,10 @@
-//! Knowledge articles as plain records, and simple keyword suggestions for new tickets.
-//! (Ranked, typo-tolerant search arrives with the knowledge-base issue.)
+//! Knowledge articles (SPEC §5): create, edit (every edit a new version), versions and diffs,
+//! the status workflow, audience rules; and simple keyword suggestions for new tickets (ranked,
+//! typo-tolerant search is the next step of the knowledge-base issue).
 
 use serde::Deserialize;
-use tierdesk_store::{ArticleRecord, NewArticle};
+use tierdesk_domain::kb::{DiffLine, check_status_change, line_diff};
+use tierdesk_store::{ArticleRecord, ArticleVersion, NewArticle, StoreError};
 
 use crate::view::Suggestion;
 use crate::{App, AppError, Principal};
@@ -65,7 +67,7 @@ pub fn list(app: &App, p: &Principal) -> Result<Vec<ArticleRecord>, AppError> {
 pub fn get(app: &App, p: &Principal, id: i64) -> Result<ArticleRecord, AppError> {
     app.store
         .read(|r| r.article_by_id(id))?
-        .filter(|a| p.is_agent() || (a.audience == "public" && a.status == "published"))
+        .filter(|a| visible(p, a))
         .ok_or_else(|| AppError::NotFound(format!("article {id}")))
 }
 
@@ -89,6 +91,8 @@ pub struct ArticleInput {
     pub service: Option<String>,
     /// Category name.
     pub category: Option<String>,
+    /// Review-by date, `YYYY-MM-DD`.
+    pub review_by: Option<String>,
 }
 
 /// Creates an article (agents only).
@@ -117,6 +121,11 @@ pub fn create(app: &App, p: &Principal, input: ArticleInput) -> Result<ArticleRe
     let (service, category) = (input.service, input.category);
     let new_body = input.body.unwrap_or_default();
     let keywords = input.keywords.unwrap_or_default();
+    if let Some(d) = &input.review_by {
+        chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|_| AppError::invalid("review_by", "a date like 2027-01-31"))?;
+    }
+    let review_by = input.review_by;
     let owner = p.id;
     let now = app.now();
     app.store.write(move |r| {
@@ -149,10 +158,146 @@ pub fn create(app: &App, p: &Principal, input: ArticleInput) -> Result<ArticleRe
                 service_id,
                 category_id,
                 owner_id: Some(owner),
+                review_by,
             },
             now,
         )?;
         r.article_by_id(id)?
             .ok_or_else(|| AppError::NotFound(format!("article {id}")))
+    })
+}
+
+fn visible(p: &Principal, a: &ArticleRecord) -> bool {
+    p.is_agent() || (a.audience == "public" && a.status == "published")
+}
+
+/// Edits an article (agents): the changed fields make a new version. `if_match` is the version
+/// the editor started from; a newer one is a 412.
+pub fn update(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    input: ArticleInput,
+    if_match: Option<i64>,
+) -> Result<ArticleRecord, AppError> {
+    p.require_agent()?;
+    if let Some(k) = &input.kind
+        && !KINDS.contains(&k.as_str())
+    {
+        return Err(AppError::invalid(
+            "kind",
+            format!("one of: {}", KINDS.join(", ")),
+        ));
+    }
+    if let Some(a) = &input.audience
+        && !["public", "internal"].contains(&a.as_str())
+    {
+        return Err(AppError::invalid("audience", "one of: public, internal"));
+    }
+    if let Some(d) = &input.review_by {
+        chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .map_err(|_| AppError::invalid("review_by", "a date like 2027-01-31"))?;
+    }
+    let title = input
+        .title
+        .as_deref()
+        .map(|t| {
+            tierdesk_domain::ticket::check_title(t).map_err(|_| {
+                AppError::invalid("title", "must not be blank, at most 300 characters")
+            })
+        })
+        .transpose()?;
+    let editor = p.id;
+    let now = app.now();
+    app.store.write(move |r| {
+        let mut a = r
+            .article_by_id(id)?
+            .ok_or_else(|| AppError::NotFound(format!("article {id}")))?;
+        if let Some(v) = if_match
+            && v != a.version
+        {
+            return Err(AppError::PreconditionFailed(format!(
+                "article {id} is at version {}, not {v}",
+                a.version
+            )));
+        }
+        if let Some(status) = &input.status {
+            check_status_change(&a.status, status)?;
+            a.status = status.clone();
+        }
+        if let Some(s) = &input.service {
+            a.service_id = Some(
+                r.service_by_name(s)?
+                    .ok_or_else(|| AppError::invalid("service", format!("unknown service '{s}'")))?
+                    .id,
+            );
+        }
+        if let Some(c) = &input.category {
+            a.category_id = Some(
+                r.category_by_name(c)?
+                    .ok_or_else(|| {
+                        AppError::invalid("category", format!("unknown category '{c}'"))
+                    })?
+                    .id,
+            );
+        }
+        a.kind = input.kind.unwrap_or(a.kind);
+        a.title = title.unwrap_or(a.title);
+        a.body = input.body.unwrap_or(a.body);
+        a.keywords = input.keywords.unwrap_or(a.keywords);
+        a.audience = input.audience.unwrap_or(a.audience);
+        a.review_by = input.review_by.or(a.review_by);
+        r.update_article(&a, editor, now).map_err(|e| match e {
+            StoreError::Constraint(m) => AppError::PreconditionFailed(m),
+            other => AppError::Store(other),
+        })
+    })
+}
+
+/// Every version of an article (agents; others get 404 as for any hidden article).
+pub fn versions(app: &App, p: &Principal, id: i64) -> Result<Vec<ArticleVersion>, AppError> {
+    if !p.is_agent() {
+        return Err(AppError::NotFound(format!("article {id}")));
+    }
+    let v = app.store.read(|r| r.article_versions(id))?;
+    if v.is_empty() {
+        return Err(AppError::NotFound(format!("article {id}")));
+    }
+    Ok(v)
+}
+
+/// The line diff of the body (and title) between two versions.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ArticleDiff {
+    /// Older version.
+    pub from: i64,
+    /// Newer version.
+    pub to: i64,
+    /// Title at each side, when it changed.
+    pub title: Option<(String, String)>,
+    /// Body lines.
+    pub lines: Vec<DiffLine>,
+}
+
+/// Diff between versions `from` and `to` (agents).
+pub fn diff(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    from: i64,
+    to: i64,
+) -> Result<ArticleDiff, AppError> {
+    let all = versions(app, p, id)?;
+    let pick = |field: &'static str, v: i64| {
+        all.iter()
+            .find(|x| x.version == v)
+            .ok_or_else(|| AppError::invalid(field, format!("article {id} has no version {v}")))
+    };
+    let (a, b) = (pick("from", from)?, pick("to", to)?);
+    Ok(ArticleDiff {
+        from,
+        to,
+        title: (a.title != b.title).then(|| (a.title.clone(), b.title.clone())),
+        lines: line_diff(&a.body, &b.body),
     })
 }

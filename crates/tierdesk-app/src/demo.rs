@@ -235,6 +235,7 @@ pub fn load(app: &App) -> Result<DemoSummary, AppError> {
                 status: Some("published".into()),
                 service: Some(service.into()),
                 category: Some(category.into()),
+                review_by: None,
             },
         )?;
     }
@@ -253,6 +254,7 @@ pub fn load(app: &App) -> Result<DemoSummary, AppError> {
             status: Some("published".into()),
             service: Some("auth-service".into()),
             category: Some("access".into()),
+            review_by: None,
         },
     )?;
     articles::create(
@@ -271,6 +273,7 @@ pub fn load(app: &App) -> Result<DemoSummary, AppError> {
             status: Some("published".into()),
             service: Some("database".into()),
             category: Some("database".into()),
+            review_by: None,
         },
     )?;
 

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod duration;
 pub mod error;
 pub mod event;
+pub mod kb;
 pub mod org;
 pub mod routing;
 pub mod rules;

@@ -30,6 +30,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_sla_engine.sql"),
         postgres: include_str!("../migrations/postgres/0002_sla_engine.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_kb_versions",
+        sqlite: include_str!("../migrations/sqlite/0003_kb_versions.sql"),
+        postgres: include_str!("../migrations/postgres/0003_kb_versions.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied, each in its own transaction. Returns the versions

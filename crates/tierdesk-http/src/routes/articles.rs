@@ -1,17 +1,29 @@
-//! Knowledge articles (plain records for now).
+//! Knowledge-base articles: list, create, read, edit (new version), versions, diff.
 
-use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use tierdesk_app::articles::{self as svc, ArticleInput};
-use tierdesk_store::ArticleRecord;
+use tierdesk_store::{ArticleRecord, ArticleVersion};
 
 use super::{created, ok, parse_id};
 use crate::AppState;
-use crate::extract::{ApiJson, Caller, blocking};
+use crate::extract::{ApiJson, Caller, IfMatch, blocking, etag};
 use crate::problem::{ApiError, Problem};
 
-/// Articles the caller may read (requesters: published public ones).
-#[utoipa::path(get, path = "/api/v1/articles", tag = "knowledge", responses((status = 200, body = Vec<ArticleRecord>), (status = 401, body = Problem)))]
+fn with_etag(status: StatusCode, a: ArticleRecord) -> Response {
+    let tag = etag(a.version);
+    let mut resp = (status, axum::Json(a)).into_response();
+    if let Ok(h) = HeaderValue::from_str(&tag) {
+        resp.headers_mut().insert(header::ETAG, h);
+    }
+    resp
+}
+
+/// Articles the caller may read (requesters: published public ones only).
+#[utoipa::path(get, path = "/api/v1/kb/articles", tag = "knowledge", responses((status = 200, body = Vec<ArticleRecord>), (status = 401, body = Problem)))]
 pub async fn list(State(s): State<AppState>, Caller(p): Caller) -> Result<Response, ApiError> {
     let app = s.app.clone();
     Ok(ok(
@@ -19,8 +31,8 @@ pub async fn list(State(s): State<AppState>, Caller(p): Caller) -> Result<Respon
     ))
 }
 
-/// Creates an article (agents).
-#[utoipa::path(post, path = "/api/v1/articles", tag = "knowledge", request_body = ArticleInput,
+/// Creates an article (agents); version 1.
+#[utoipa::path(post, path = "/api/v1/kb/articles", tag = "knowledge", request_body = ArticleInput,
     responses((status = 201, body = ArticleRecord), (status = "4XX", body = Problem)))]
 pub async fn create(
     State(s): State<AppState>,
@@ -33,8 +45,8 @@ pub async fn create(
     ))
 }
 
-/// One article.
-#[utoipa::path(get, path = "/api/v1/articles/{id}", tag = "knowledge", params(("id" = i64, Path)),
+/// One article (ETag = version); hidden ones answer 404.
+#[utoipa::path(get, path = "/api/v1/kb/articles/{id}", tag = "knowledge", params(("id" = i64, Path)),
     responses((status = 200, body = ArticleRecord), (status = 404, body = Problem)))]
 pub async fn get(
     State(s): State<AppState>,
@@ -43,5 +55,71 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     let id = parse_id("article", &id)?;
     let app = s.app.clone();
-    Ok(ok(blocking(move || svc::get(&app, &p, id)).await?))
+    Ok(with_etag(
+        StatusCode::OK,
+        blocking(move || svc::get(&app, &p, id)).await?,
+    ))
+}
+
+/// Edits an article (agents): a new version; `status` follows draft → review → published → retired.
+#[utoipa::path(put, path = "/api/v1/kb/articles/{id}", tag = "knowledge", params(("id" = i64, Path), ("If-Match" = Option<String>, Header)),
+    request_body = ArticleInput, responses((status = 200, body = ArticleRecord), (status = "4XX", body = Problem)))]
+pub async fn update(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+    IfMatch(v): IfMatch,
+    ApiJson(input): ApiJson<ArticleInput>,
+) -> Result<Response, ApiError> {
+    let id = parse_id("article", &id)?;
+    let app = s.app.clone();
+    Ok(with_etag(
+        StatusCode::OK,
+        blocking(move || svc::update(&app, &p, id, input, v)).await?,
+    ))
+}
+
+/// Every version of an article (agents).
+#[utoipa::path(get, path = "/api/v1/kb/articles/{id}/versions", tag = "knowledge", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<ArticleVersion>), (status = 404, body = Problem)))]
+pub async fn versions(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_id("article", &id)?;
+    let app = s.app.clone();
+    Ok(ok(
+        serde_json::json!({ "items": blocking(move || svc::versions(&app, &p, id)).await? }),
+    ))
+}
+
+/// Query of the diff route.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DiffQuery {
+    /// Older version.
+    pub from: i64,
+    /// Newer version.
+    pub to: i64,
+}
+
+/// Line diff between two versions (agents).
+#[utoipa::path(get, path = "/api/v1/kb/articles/{id}/diff", tag = "knowledge", params(("id" = i64, Path), DiffQuery),
+    responses((status = 200, description = "{from, to, title?, lines: [{op, text}]}"), (status = "4XX", body = Problem)))]
+pub async fn diff(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+    q: Result<Query<DiffQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let id = parse_id("article", &id)?;
+    let Query(q) = q.map_err(|e| ApiError::Param {
+        field: "query".into(),
+        message: e.body_text(),
+    })?;
+    let app = s.app.clone();
+    Ok(ok(
+        blocking(move || svc::diff(&app, &p, id, q.from, q.to)).await?
+    ))
 }

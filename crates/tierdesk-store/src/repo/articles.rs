@@ -34,6 +34,33 @@ pub struct ArticleRecord {
     pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
+    /// Current version (every edit adds one).
+    pub version: i64,
+    /// Date by which the owner should review it, `YYYY-MM-DD`.
+    pub review_by: Option<String>,
+}
+
+/// One stored version of an article.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ArticleVersion {
+    /// Version number, from 1.
+    pub version: i64,
+    /// Kind at that version.
+    pub kind: String,
+    /// Title.
+    pub title: String,
+    /// Markdown body.
+    pub body: String,
+    /// Keywords.
+    pub keywords: String,
+    /// Audience.
+    pub audience: String,
+    /// Status.
+    pub status: String,
+    /// Who made it.
+    pub editor_id: Option<i64>,
+    /// When.
+    pub created_at: DateTime<Utc>,
 }
 
 /// What a new article is made from.
@@ -57,9 +84,11 @@ pub struct NewArticle {
     pub category_id: Option<i64>,
     /// Owner.
     pub owner_id: Option<i64>,
+    /// Review-by date, `YYYY-MM-DD`.
+    pub review_by: Option<String>,
 }
 
-const ARTICLE_COLS: &str = "id, kind, title, body, keywords, audience, status, service_id, category_id, owner_id, created_at, updated_at";
+const ARTICLE_COLS: &str = "id, kind, title, body, keywords, audience, status, service_id, category_id, owner_id, created_at, updated_at, version, review_by";
 
 fn article_from_row(r: &Row) -> Result<ArticleRecord, StoreError> {
     Ok(ArticleRecord {
@@ -75,19 +104,110 @@ fn article_from_row(r: &Row) -> Result<ArticleRecord, StoreError> {
         owner_id: r.opt_i64(9)?,
         created_at: r.time(10)?,
         updated_at: r.time(11)?,
+        version: r.i64(12)?,
+        review_by: r.opt_text(13)?,
     })
 }
 
 impl Repo<'_> {
+    fn insert_article_version(
+        &mut self,
+        a: &ArticleRecord,
+        editor: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO article_versions (article_id, version, kind, title, body, keywords, audience, status, editor_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            &[
+                Value::Int(a.id),
+                Value::Int(a.version),
+                Value::from(&a.kind),
+                Value::from(&a.title),
+                Value::from(&a.body),
+                Value::from(&a.keywords),
+                Value::from(&a.audience),
+                Value::from(&a.status),
+                Value::from(editor),
+                Value::Time(now),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Saves an edited article as its next version. Fails with [`StoreError::Constraint`] when
+    /// someone else saved a version since `a.version` was read.
+    pub fn update_article(
+        &mut self,
+        a: &ArticleRecord,
+        editor: i64,
+        now: DateTime<Utc>,
+    ) -> Result<ArticleRecord, StoreError> {
+        let n = self.exec(
+            "UPDATE articles SET kind = $2, title = $3, body = $4, keywords = $5, audience = $6, status = $7, \
+             service_id = $8, category_id = $9, review_by = $10, updated_at = $11, version = version + 1 \
+             WHERE id = $1 AND version = $12",
+            &[
+                Value::Int(a.id),
+                Value::from(&a.kind),
+                Value::from(&a.title),
+                Value::from(&a.body),
+                Value::from(&a.keywords),
+                Value::from(&a.audience),
+                Value::from(&a.status),
+                Value::from(a.service_id),
+                Value::from(a.category_id),
+                Value::from(a.review_by.clone()),
+                Value::Time(now),
+                Value::Int(a.version),
+            ],
+        )?;
+        if n != 1 {
+            return Err(StoreError::Constraint(format!(
+                "article {} changed concurrently",
+                a.id
+            )));
+        }
+        let saved = self
+            .article_by_id(a.id)?
+            .ok_or_else(|| StoreError::Other(format!("article {} vanished", a.id)))?;
+        self.insert_article_version(&saved, Some(editor), now)?;
+        Ok(saved)
+    }
+
+    /// Every version of an article, oldest first.
+    pub fn article_versions(&mut self, id: i64) -> Result<Vec<ArticleVersion>, StoreError> {
+        self.rows(
+            "SELECT version, kind, title, body, keywords, audience, status, editor_id, created_at \
+             FROM article_versions WHERE article_id = $1 ORDER BY version",
+            &[Value::Int(id)],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(ArticleVersion {
+                version: r.i64(0)?,
+                kind: r.text(1)?,
+                title: r.text(2)?,
+                body: r.text(3)?,
+                keywords: r.text(4)?,
+                audience: r.text(5)?,
+                status: r.text(6)?,
+                editor_id: r.opt_i64(7)?,
+                created_at: r.time(8)?,
+            })
+        })
+        .collect()
+    }
+
     /// Inserts an article.
     pub fn insert_article(
         &mut self,
         a: &NewArticle,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        self.insert_id(
-            "INSERT INTO articles (kind, title, body, keywords, audience, status, service_id, category_id, owner_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+        let id = self.insert_id(
+            "INSERT INTO articles (kind, title, body, keywords, audience, status, service_id, category_id, owner_id, created_at, updated_at, review_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id",
             &[
                 Value::from(&a.kind),
                 Value::from(&a.title),
@@ -99,8 +219,14 @@ impl Repo<'_> {
                 Value::from(a.category_id),
                 Value::from(a.owner_id),
                 Value::Time(now),
+                Value::from(a.review_by.clone()),
             ],
-        )
+        )?;
+        let saved = self
+            .article_by_id(id)?
+            .ok_or_else(|| StoreError::Other(format!("article {id} vanished")))?;
+        self.insert_article_version(&saved, a.owner_id, now)?;
+        Ok(id)
     }
 
     /// An article by id.

@@ -1,0 +1,28 @@
+-- Knowledge base: every edit of an article is a new version.
+ALTER TABLE articles ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE articles ADD COLUMN review_by TEXT;
+
+CREATE TABLE article_versions (
+    article_id BIGINT NOT NULL REFERENCES articles(id),
+    version BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    keywords TEXT NOT NULL,
+    audience TEXT NOT NULL,
+    status TEXT NOT NULL,
+    editor_id BIGINT REFERENCES users(id),
+    created_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (article_id, version)
+);
+
+INSERT INTO article_versions (article_id, version, kind, title, body, keywords, audience, status, editor_id, created_at)
+SELECT id, 1, kind, title, body, keywords, audience, status, owner_id, created_at FROM articles;
+
+CREATE FUNCTION article_versions_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'article versions are append-only';
+END;
+$$;
+CREATE TRIGGER article_versions_append_only_row BEFORE UPDATE OR DELETE ON article_versions
+    FOR EACH ROW EXECUTE FUNCTION article_versions_append_only();
