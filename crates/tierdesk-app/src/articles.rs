@@ -301,3 +301,88 @@ pub fn diff(
         lines: line_diff(&a.body, &b.body),
     })
 }
+
+/// `POST /kb/articles/{id}/feedback` body.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackInput {
+    /// Whether the article helped.
+    pub helpful: Option<bool>,
+    /// Optional comment (at most 2,000 characters).
+    pub comment: Option<String>,
+}
+
+/// Records helpful / not-helpful feedback from anyone who may read the article.
+pub fn feedback(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    input: FeedbackInput,
+) -> Result<ArticleRecord, AppError> {
+    let helpful = input
+        .helpful
+        .ok_or_else(|| AppError::invalid("helpful", "is required: true or false"))?;
+    if input
+        .comment
+        .as_ref()
+        .is_some_and(|c| c.chars().count() > 2000)
+    {
+        return Err(AppError::invalid(
+            "comment",
+            "must be at most 2000 characters",
+        ));
+    }
+    get(app, p, id)?;
+    let (user, now) = (p.id, app.now());
+    app.store.write(move |r| {
+        r.add_article_feedback(id, user, helpful, input.comment.as_deref(), now)?;
+        r.article_by_id(id)?
+            .ok_or_else(|| AppError::NotFound(format!("article {id}")))
+    })
+}
+
+/// "This solved it": the requester's problem is gone without a ticket — a deflection.
+pub fn solved(app: &App, p: &Principal, id: i64) -> Result<i64, AppError> {
+    get(app, p, id)?;
+    Ok(app.store.write(move |r| r.count_deflection(id))?)
+}
+
+/// An article that needs its owner's attention, and why.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ReviewItem {
+    /// The article.
+    pub article: ArticleRecord,
+    /// `past review date` and/or `often unhelpful`.
+    pub reasons: Vec<String>,
+}
+
+/// Votes before the helpful ratio counts.
+pub const REVIEW_MIN_VOTES: i64 = 5;
+/// Helpful ratio under which an article is listed for review.
+pub const REVIEW_MAX_RATIO: f64 = 0.5;
+
+/// Articles past their review-by date or often unhelpful (agents).
+pub fn review_queue(app: &App, p: &Principal) -> Result<Vec<ReviewItem>, AppError> {
+    p.require_agent()?;
+    let today = app.now().format("%Y-%m-%d").to_string();
+    let list = app
+        .store
+        .read(|r| r.articles_for_review(&today, REVIEW_MIN_VOTES, REVIEW_MAX_RATIO))?;
+    Ok(list
+        .into_iter()
+        .map(|a| {
+            let mut reasons = Vec::new();
+            if a.review_by.as_deref().is_some_and(|d| d < today.as_str()) {
+                reasons.push("past review date".to_owned());
+            }
+            let votes = a.helpful + a.not_helpful;
+            if votes >= REVIEW_MIN_VOTES && (a.helpful as f64) < REVIEW_MAX_RATIO * votes as f64 {
+                reasons.push("often unhelpful".to_owned());
+            }
+            ReviewItem {
+                article: a,
+                reasons,
+            }
+        })
+        .collect())
+}

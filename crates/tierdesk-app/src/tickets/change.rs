@@ -400,6 +400,9 @@ pub fn resolve(
             ));
         }
         t.resolve(&code, &note, input.article_id, now)?;
+        if let Some(id) = input.article_id {
+            repo.count_article_use(id)?;
+        }
         Ok((
             EventKind::Resolved,
             true,

@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use tierdesk_app::articles::{self as svc, ArticleInput};
+use tierdesk_app::articles::{self as svc, ArticleInput, FeedbackInput, ReviewItem};
 use tierdesk_store::{ArticleRecord, ArticleVersion};
 
 use super::{created, ok, parse_id};
@@ -121,5 +121,48 @@ pub async fn diff(
     let app = s.app.clone();
     Ok(ok(
         blocking(move || svc::diff(&app, &p, id, q.from, q.to)).await?
+    ))
+}
+
+/// Helpful / not-helpful feedback with an optional comment (anyone who may read the article).
+#[utoipa::path(post, path = "/api/v1/kb/articles/{id}/feedback", tag = "knowledge", params(("id" = i64, Path)),
+    request_body = FeedbackInput, responses((status = 201, body = ArticleRecord), (status = "4XX", body = Problem)))]
+pub async fn feedback(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<FeedbackInput>,
+) -> Result<Response, ApiError> {
+    let id = parse_id("article", &id)?;
+    let app = s.app.clone();
+    Ok(created(
+        blocking(move || svc::feedback(&app, &p, id, input)).await?,
+    ))
+}
+
+/// "This solved it": counts a deflection (no ticket is created).
+#[utoipa::path(post, path = "/api/v1/kb/articles/{id}/solved", tag = "knowledge", params(("id" = i64, Path)),
+    responses((status = 200, description = "{deflections}"), (status = "4XX", body = Problem)))]
+pub async fn solved(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_id("article", &id)?;
+    let app = s.app.clone();
+    let n = blocking(move || svc::solved(&app, &p, id)).await?;
+    Ok(ok(serde_json::json!({ "deflections": n })))
+}
+
+/// Articles past their review-by date or often unhelpful (agents).
+#[utoipa::path(get, path = "/api/v1/kb/review-queue", tag = "knowledge",
+    responses((status = 200, body = Vec<ReviewItem>), (status = "4XX", body = Problem)))]
+pub async fn review_queue(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+) -> Result<Response, ApiError> {
+    let app = s.app.clone();
+    Ok(ok(
+        serde_json::json!({ "items": blocking(move || svc::review_queue(&app, &p)).await? }),
     ))
 }

@@ -258,6 +258,21 @@ fn table() -> Vec<Row> {
             none,
             [401, 404, 404, 404, 404, 200, 200, 200],
         ),
+        r(
+            M::POST,
+            "/api/v1/kb/articles/{id}/feedback",
+            Article,
+            |_| Some(json!({"helpful": true})),
+            [401, 201, 404, 201, 404, 201, 201, 201],
+        ),
+        r(
+            M::POST,
+            "/api/v1/kb/articles/{id}/solved",
+            Article,
+            none,
+            [401, 200, 404, 200, 404, 200, 200, 200],
+        ),
+        r(M::GET, "/api/v1/kb/review-queue", None, none, AGENTS),
         r(M::GET, "/api/v1/sla/policies", None, none, AGENTS),
         r(
             M::PUT,

@@ -54,3 +54,108 @@ async fn edits_make_versions_with_diffs_and_requesters_never_see_drafts() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feedback_usage_deflection_and_review_queue() {
+    on_each_backend(|app| async move {
+        let b = app.backend;
+        // The demo's public FAQ is article 4; SOP 1 is internal.
+        for helpful in [false, false, false, true, false] {
+            let r = app
+                .post(
+                    "alice",
+                    "/api/v1/kb/articles/4/feedback",
+                    json!({"helpful": helpful, "comment": "meh"}),
+                )
+                .await;
+            assert_eq!(r.status, 201, "{}", r.text);
+        }
+        assert_eq!(
+            app.post(
+                "alice",
+                "/api/v1/kb/articles/1/feedback",
+                json!({"helpful": true})
+            )
+            .await
+            .status,
+            404,
+            "internal"
+        );
+        assert_eq!(
+            app.post("alice", "/api/v1/kb/articles/4/feedback", json!({}))
+                .await
+                .json["errors"][0]["field"],
+            "helpful"
+        );
+        let r = app
+            .post("bob", "/api/v1/kb/articles/4/solved", json!({}))
+            .await;
+        assert_eq!(r.json["deflections"], 1, "[{b}]");
+        let t = app
+            .post(
+                "alice",
+                "/api/v1/tickets",
+                json!({"title": "forgot password"}),
+            )
+            .await
+            .json;
+        let key = t["key"].as_str().unwrap();
+        app.post(
+            "dana",
+            &format!("/api/v1/tickets/{key}/resolve"),
+            json!({"code": "fixed", "note": "followed the FAQ", "article_id": 4}),
+        )
+        .await;
+        let a = app.get("dana", "/api/v1/kb/articles/4").await.json;
+        assert_eq!(
+            (
+                a["helpful"].as_i64(),
+                a["not_helpful"].as_i64(),
+                a["uses"].as_i64(),
+                a["deflections"].as_i64()
+            ),
+            (Some(1), Some(4), Some(1), Some(1)),
+            "[{b}]"
+        );
+        // Often unhelpful (1 of 5), and another article past its review date.
+        let r = app
+            .post(
+                "dana",
+                "/api/v1/kb/articles",
+                json!({"title": "Old VPN guide", "review_by": "2026-01-01"}),
+            )
+            .await;
+        let old = r.json["id"].as_i64().unwrap();
+        let q = app.get("lena", "/api/v1/kb/review-queue").await.json;
+        let items: Vec<(i64, Vec<String>)> = q["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                (
+                    i["article"]["id"].as_i64().unwrap(),
+                    i["reasons"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|r| r.as_str().unwrap().to_owned())
+                        .collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            items,
+            [
+                (4, vec!["often unhelpful".to_owned()]),
+                (old, vec!["past review date".to_owned()])
+            ],
+            "[{b}]"
+        );
+        assert_eq!(
+            app.get("alice", "/api/v1/kb/review-queue").await.status,
+            403
+        );
+        app
+    })
+    .await;
+}

@@ -26,3 +26,20 @@ END;
 $$;
 CREATE TRIGGER article_versions_append_only_row BEFORE UPDATE OR DELETE ON article_versions
     FOR EACH ROW EXECUTE FUNCTION article_versions_append_only();
+
+-- Usage and feedback: tickets resolved with the article, requesters' "this solved it"
+-- (deflections), and helpful / not-helpful votes with an optional comment.
+ALTER TABLE articles ADD COLUMN uses BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE articles ADD COLUMN deflections BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE articles ADD COLUMN helpful BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE articles ADD COLUMN not_helpful BIGINT NOT NULL DEFAULT 0;
+
+CREATE TABLE article_feedback (
+    id BIGSERIAL PRIMARY KEY,
+    article_id BIGINT NOT NULL REFERENCES articles(id),
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    helpful BOOLEAN NOT NULL,
+    comment TEXT,
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX article_feedback_article ON article_feedback(article_id, id);

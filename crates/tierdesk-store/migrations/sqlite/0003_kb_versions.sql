@@ -23,3 +23,20 @@ CREATE TRIGGER article_versions_append_only_update BEFORE UPDATE ON article_vers
 BEGIN SELECT RAISE(ABORT, 'article versions are append-only'); END;
 CREATE TRIGGER article_versions_append_only_delete BEFORE DELETE ON article_versions
 BEGIN SELECT RAISE(ABORT, 'article versions are append-only'); END;
+
+-- Usage and feedback: tickets resolved with the article, requesters' "this solved it"
+-- (deflections), and helpful / not-helpful votes with an optional comment.
+ALTER TABLE articles ADD COLUMN uses BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE articles ADD COLUMN deflections BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE articles ADD COLUMN helpful BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE articles ADD COLUMN not_helpful BIGINT NOT NULL DEFAULT 0;
+
+CREATE TABLE article_feedback (
+    id INTEGER PRIMARY KEY,
+    article_id BIGINT NOT NULL REFERENCES articles(id),
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    helpful INTEGER NOT NULL,
+    comment TEXT,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX article_feedback_article ON article_feedback(article_id, id);

@@ -38,6 +38,14 @@ pub struct ArticleRecord {
     pub version: i64,
     /// Date by which the owner should review it, `YYYY-MM-DD`.
     pub review_by: Option<String>,
+    /// Tickets resolved with it.
+    pub uses: i64,
+    /// Times a requester said it solved the problem without a ticket.
+    pub deflections: i64,
+    /// Helpful votes.
+    pub helpful: i64,
+    /// Not-helpful votes.
+    pub not_helpful: i64,
 }
 
 /// One stored version of an article.
@@ -88,7 +96,7 @@ pub struct NewArticle {
     pub review_by: Option<String>,
 }
 
-const ARTICLE_COLS: &str = "id, kind, title, body, keywords, audience, status, service_id, category_id, owner_id, created_at, updated_at, version, review_by";
+const ARTICLE_COLS: &str = "id, kind, title, body, keywords, audience, status, service_id, category_id, owner_id, created_at, updated_at, version, review_by, uses, deflections, helpful, not_helpful";
 
 fn article_from_row(r: &Row) -> Result<ArticleRecord, StoreError> {
     Ok(ArticleRecord {
@@ -106,6 +114,10 @@ fn article_from_row(r: &Row) -> Result<ArticleRecord, StoreError> {
         updated_at: r.time(11)?,
         version: r.i64(12)?,
         review_by: r.opt_text(13)?,
+        uses: r.i64(14)?,
+        deflections: r.i64(15)?,
+        helpful: r.i64(16)?,
+        not_helpful: r.i64(17)?,
     })
 }
 
@@ -173,6 +185,71 @@ impl Repo<'_> {
             .ok_or_else(|| StoreError::Other(format!("article {} vanished", a.id)))?;
         self.insert_article_version(&saved, Some(editor), now)?;
         Ok(saved)
+    }
+
+    /// Records a helpful / not-helpful vote.
+    pub fn add_article_feedback(
+        &mut self,
+        id: i64,
+        user: i64,
+        helpful: bool,
+        comment: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO article_feedback (article_id, user_id, helpful, comment, created_at) VALUES ($1, $2, $3, $4, $5)",
+            &[Value::Int(id), Value::Int(user), Value::Bool(helpful), Value::from(comment), Value::Time(now)],
+        )?;
+        let column = if helpful { "helpful" } else { "not_helpful" };
+        self.exec(
+            &format!("UPDATE articles SET {column} = {column} + 1 WHERE id = $1"),
+            &[Value::Int(id)],
+        )?;
+        Ok(())
+    }
+
+    /// Counts a ticket resolved with the article.
+    pub fn count_article_use(&mut self, id: i64) -> Result<(), StoreError> {
+        self.exec(
+            "UPDATE articles SET uses = uses + 1 WHERE id = $1",
+            &[Value::Int(id)],
+        )?;
+        Ok(())
+    }
+
+    /// Counts a deflection ("this solved it", no ticket); returns the new count.
+    pub fn count_deflection(&mut self, id: i64) -> Result<i64, StoreError> {
+        self.one(
+            "UPDATE articles SET deflections = deflections + 1 WHERE id = $1 RETURNING deflections",
+            &[Value::Int(id)],
+        )?
+        .map_or(Ok(0), |r| r.i64(0))
+    }
+
+    /// Articles to review: past their review-by date (`today` is `YYYY-MM-DD`), or with a helpful
+    /// ratio under `max_ratio` after at least `min_votes` votes. Retired ones are left out.
+    pub fn articles_for_review(
+        &mut self,
+        today: &str,
+        min_votes: i64,
+        max_ratio: f64,
+    ) -> Result<Vec<ArticleRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {ARTICLE_COLS} FROM articles WHERE status <> 'retired' AND \
+             ((review_by IS NOT NULL AND review_by < $1) OR \
+              (helpful + not_helpful >= $2 AND CAST(helpful AS DOUBLE PRECISION) / (helpful + not_helpful) < CAST($3 AS DOUBLE PRECISION))) ORDER BY id"
+        );
+        self.rows(
+            &sql,
+            &[
+                Value::from(today),
+                Value::Int(min_votes),
+                Value::Float(max_ratio),
+            ],
+        )?
+        .iter()
+        .map(article_from_row)
+        .collect()
     }
 
     /// Every version of an article, oldest first.
