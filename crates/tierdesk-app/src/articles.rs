@@ -93,6 +93,8 @@ pub struct ArticleInput {
     pub category: Option<String>,
     /// Review-by date, `YYYY-MM-DD`.
     pub review_by: Option<String>,
+    /// Stable name (`a-z`, `0-9`, `-`), set on create; the file name for import/export.
+    pub slug: Option<String>,
 }
 
 /// Creates an article (agents only).
@@ -126,6 +128,7 @@ pub fn create(app: &App, p: &Principal, input: ArticleInput) -> Result<ArticleRe
             .map_err(|_| AppError::invalid("review_by", "a date like 2027-01-31"))?;
     }
     let review_by = input.review_by;
+    let slug = input.slug.map(|s| check_slug(&s)).transpose()?;
     let owner = p.id;
     let now = app.now();
     app.store.write(move |r| {
@@ -159,12 +162,41 @@ pub fn create(app: &App, p: &Principal, input: ArticleInput) -> Result<ArticleRe
                 category_id,
                 owner_id: Some(owner),
                 review_by,
+                slug,
             },
             now,
         )?;
         r.article_by_id(id)?
             .ok_or_else(|| AppError::NotFound(format!("article {id}")))
     })
+}
+
+/// A slug from a title: lower-case words joined by `-`.
+pub fn slugify(title: &str) -> String {
+    let words: Vec<String> = title
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let mut slug = words.join("-");
+    slug.truncate(100);
+    slug.trim_end_matches('-').to_owned()
+}
+
+/// Checks a slug: 1–100 of `a-z`, `0-9`, `-`.
+pub fn check_slug(s: &str) -> Result<String, AppError> {
+    let ok = !s.is_empty()
+        && s.len() <= 100
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(AppError::invalid(
+            "slug",
+            "1–100 characters of a-z, 0-9 and -",
+        ))
+    }
 }
 
 fn visible(p: &Principal, a: &ArticleRecord) -> bool {
@@ -181,6 +213,12 @@ pub fn update(
     if_match: Option<i64>,
 ) -> Result<ArticleRecord, AppError> {
     p.require_agent()?;
+    if input.slug.is_some() {
+        return Err(AppError::invalid(
+            "slug",
+            "is set when the article is created and never changes",
+        ));
+    }
     if let Some(k) = &input.kind
         && !KINDS.contains(&k.as_str())
     {

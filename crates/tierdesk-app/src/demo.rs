@@ -236,6 +236,7 @@ pub fn load(app: &App) -> Result<DemoSummary, AppError> {
                 service: Some(service.into()),
                 category: Some(category.into()),
                 review_by: None,
+                slug: Some(articles::slugify(title)),
             },
         )?;
     }
@@ -255,6 +256,7 @@ pub fn load(app: &App) -> Result<DemoSummary, AppError> {
             service: Some("auth-service".into()),
             category: Some("access".into()),
             review_by: None,
+            slug: None,
         },
     )?;
     articles::create(
@@ -274,6 +276,7 @@ pub fn load(app: &App) -> Result<DemoSummary, AppError> {
             service: Some("database".into()),
             category: Some("database".into()),
             review_by: None,
+            slug: None,
         },
     )?;
 

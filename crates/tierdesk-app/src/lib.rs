@@ -7,6 +7,7 @@ pub mod auth;
 pub mod clock;
 pub mod demo;
 mod error;
+pub mod kb_io;
 pub mod metrics;
 pub mod org;
 pub mod principal;

@@ -83,10 +83,33 @@ enum Command {
         #[arg(long, default_value = "tier")]
         group_by: String,
     },
+    /// Knowledge base.
+    Kb {
+        #[command(subcommand)]
+        verb: KbVerb,
+    },
     /// SLA engine.
     Sla {
         #[command(subcommand)]
         verb: SlaVerb,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KbVerb {
+    /// Import Markdown files with front matter from DIR (idempotent by file name = slug).
+    Import {
+        #[command(flatten)]
+        actor: Actor,
+        /// Folder of *.md files.
+        dir: PathBuf,
+    },
+    /// Export every article to DIR as <slug>.md.
+    Export {
+        #[command(flatten)]
+        actor: Actor,
+        /// Target folder (created when missing).
+        dir: PathBuf,
     },
 }
 
@@ -305,6 +328,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sla {
             verb: SlaVerb::Repair { since },
         } => sla_repair(&ctx, since),
+        Command::Kb { verb } => kb(&ctx, verb),
         Command::Report {
             actor: a,
             from,
@@ -670,4 +694,59 @@ fn report(
         out.trim_end().to_owned()
     });
     Ok(())
+}
+
+fn progress_bar(json: bool) -> impl Fn(usize, usize) {
+    move |done, total| {
+        if !json && total > 0 {
+            let width = 30;
+            let filled = done * width / total;
+            eprint!(
+                "\r[{}{}] {done}/{total}",
+                "#".repeat(filled),
+                " ".repeat(width - filled)
+            );
+            if done == total {
+                eprintln!();
+            }
+        }
+    }
+}
+
+fn kb(ctx: &Ctx, verb: KbVerb) -> anyhow::Result<()> {
+    let app = open(ctx)?;
+    match verb {
+        KbVerb::Import { actor: a, dir } => {
+            let p = actor(&app, &a)?;
+            let report = tierdesk_app::kb_io::import(&app, &p, &dir, &progress_bar(ctx.json))?;
+            print(ctx.json, &report, || {
+                let mut out = format!(
+                    "created {}, updated {}, unchanged {}, failed {}",
+                    report.created.len(),
+                    report.updated.len(),
+                    report.unchanged.len(),
+                    report.failed.len()
+                );
+                for (file, why) in &report.failed {
+                    out.push_str(&format!("\n  {file}: {why}"));
+                }
+                out
+            });
+            if !report.failed.is_empty() {
+                anyhow::bail!(
+                    "{} file(s) were not imported (named above); the rest were",
+                    report.failed.len()
+                );
+            }
+            Ok(())
+        }
+        KbVerb::Export { actor: a, dir } => {
+            let p = actor(&app, &a)?;
+            let n = tierdesk_app::kb_io::export(&app, &p, &dir, &progress_bar(ctx.json))?;
+            print(ctx.json, &serde_json::json!({ "exported": n }), || {
+                format!("exported {n} articles to {}", dir.display())
+            });
+            Ok(())
+        }
+    }
 }

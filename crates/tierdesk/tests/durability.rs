@@ -379,3 +379,92 @@ fn report_prints_a_table() {
         .unwrap();
     assert!(!out.status.success(), "requesters cannot read reports");
 }
+
+#[test]
+fn kb_import_is_idempotent_and_reports_bad_files_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/t.db", dir.path().display());
+    assert!(
+        Command::new(bin())
+            .args(["demo", "--database-url", &url])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    let kb = dir.path().join("kb");
+    std::fs::create_dir(&kb).unwrap();
+    std::fs::write(kb.join("vpn-reset.md"), "---\ntitle: Reset a VPN token\nkind: howto\naudience: public\nservice: auth-service\n---\n1. Open the portal\n").unwrap();
+    std::fs::write(
+        kb.join("printer.md"),
+        "---\ntitle: Printer offline\nkeywords: printer paper\n---\nCheck the cable.\n",
+    )
+    .unwrap();
+    std::fs::write(kb.join("broken.md"), "---\ntitel: oops\n---\nbody\n").unwrap();
+    let import = || {
+        Command::new(bin())
+            .args([
+                "kb",
+                "import",
+                kb.to_str().unwrap(),
+                "--as",
+                "dana",
+                "--json",
+                "--database-url",
+                &url,
+            ])
+            .output()
+            .unwrap()
+    };
+    let first = import();
+    assert!(
+        !first.status.success(),
+        "a bad file makes the command fail after importing the rest"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    assert_eq!(
+        report["created"],
+        serde_json::json!(["printer.md", "vpn-reset.md"])
+    );
+    assert_eq!(report["failed"][0][0], "broken.md");
+    assert!(
+        report["failed"][0][1]
+            .as_str()
+            .unwrap()
+            .contains("unknown key 'titel'")
+    );
+    let second: serde_json::Value = serde_json::from_slice(&import().stdout).unwrap();
+    assert_eq!(second["created"], serde_json::json!([]), "no duplicates");
+    assert_eq!(
+        second["unchanged"],
+        serde_json::json!(["printer.md", "vpn-reset.md"])
+    );
+    // An edited file becomes a new version; export writes the demo SOPs under their slugs.
+    std::fs::write(kb.join("printer.md"), "---\ntitle: Printer offline\nkeywords: printer paper\n---\nCheck the cable and the power.\n").unwrap();
+    let third: serde_json::Value = serde_json::from_slice(&import().stdout).unwrap();
+    assert_eq!(third["updated"], serde_json::json!(["printer.md"]));
+    let out_dir = dir.path().join("out");
+    let out = Command::new(bin())
+        .args([
+            "kb",
+            "export",
+            out_dir.to_str().unwrap(),
+            "--as",
+            "dana",
+            "--database-url",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sop = std::fs::read_to_string(out_dir.join("user-cannot-log-in.md")).unwrap();
+    assert!(
+        sop.starts_with("---\ntitle: User cannot log in\nkind: sop\n")
+            && sop.contains("## L2 Operations"),
+        "{sop}"
+    );
+}

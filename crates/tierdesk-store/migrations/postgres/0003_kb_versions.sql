@@ -43,3 +43,7 @@ CREATE TABLE article_feedback (
     created_at TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX article_feedback_article ON article_feedback(article_id, id);
+
+-- A stable name for articles kept as Markdown files (`tierdesk kb import/export`).
+ALTER TABLE articles ADD COLUMN slug TEXT;
+CREATE UNIQUE INDEX articles_slug ON articles(slug) WHERE slug IS NOT NULL;

@@ -46,6 +46,8 @@ pub struct ArticleRecord {
     pub helpful: i64,
     /// Not-helpful votes.
     pub not_helpful: i64,
+    /// Stable file name for import/export.
+    pub slug: Option<String>,
 }
 
 /// One stored version of an article.
@@ -94,9 +96,11 @@ pub struct NewArticle {
     pub owner_id: Option<i64>,
     /// Review-by date, `YYYY-MM-DD`.
     pub review_by: Option<String>,
+    /// Stable file name for import/export.
+    pub slug: Option<String>,
 }
 
-const ARTICLE_COLS: &str = "id, kind, title, body, keywords, audience, status, service_id, category_id, owner_id, created_at, updated_at, version, review_by, uses, deflections, helpful, not_helpful";
+const ARTICLE_COLS: &str = "id, kind, title, body, keywords, audience, status, service_id, category_id, owner_id, created_at, updated_at, version, review_by, uses, deflections, helpful, not_helpful, slug";
 
 fn article_from_row(r: &Row) -> Result<ArticleRecord, StoreError> {
     Ok(ArticleRecord {
@@ -118,6 +122,7 @@ fn article_from_row(r: &Row) -> Result<ArticleRecord, StoreError> {
         deflections: r.i64(15)?,
         helpful: r.i64(16)?,
         not_helpful: r.i64(17)?,
+        slug: r.opt_text(18)?,
     })
 }
 
@@ -185,6 +190,14 @@ impl Repo<'_> {
             .ok_or_else(|| StoreError::Other(format!("article {} vanished", a.id)))?;
         self.insert_article_version(&saved, Some(editor), now)?;
         Ok(saved)
+    }
+
+    /// An article by its slug.
+    pub fn article_by_slug(&mut self, slug: &str) -> Result<Option<ArticleRecord>, StoreError> {
+        let sql = format!("SELECT {ARTICLE_COLS} FROM articles WHERE slug = $1");
+        self.one(&sql, &[Value::from(slug)])?
+            .map(|r| article_from_row(&r))
+            .transpose()
     }
 
     /// Records a helpful / not-helpful vote.
@@ -283,8 +296,8 @@ impl Repo<'_> {
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
         let id = self.insert_id(
-            "INSERT INTO articles (kind, title, body, keywords, audience, status, service_id, category_id, owner_id, created_at, updated_at, review_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id",
+            "INSERT INTO articles (kind, title, body, keywords, audience, status, service_id, category_id, owner_id, created_at, updated_at, review_by, slug) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12) RETURNING id",
             &[
                 Value::from(&a.kind),
                 Value::from(&a.title),
@@ -297,6 +310,7 @@ impl Repo<'_> {
                 Value::from(a.owner_id),
                 Value::Time(now),
                 Value::from(a.review_by.clone()),
+                Value::from(a.slug.clone()),
             ],
         )?;
         let saved = self
