@@ -469,27 +469,33 @@ fn sla_payload(
     })
 }
 
-/// Fires everything due at `now` across all tickets; returns the number of firings.
+/// Fires everything due at `now` across all tickets; returns the number of firings. A ticket
+/// that fails is logged and skipped (it is tried again on the next tick) so it cannot hold up
+/// the others; one call handles at most 16 batches of 256 tickets.
 pub fn fire_due(app: &App, now: DateTime<Utc>) -> Result<usize, AppError> {
     let mut total = 0;
-    loop {
+    for _ in 0..16 {
         let ids = app.store.read(|r| r.sla_due_tickets(now, 256))?;
-        if ids.is_empty() {
-            return Ok(total);
-        }
         let n = ids.len();
+        let mut failed = 0;
         for id in ids {
-            let (fired, escalated) = {
-                let cache = app.config.clone();
-                app.store.write(move |r| fire_ticket(r, &cache, id, now))?
-            };
-            total += fired;
-            app.metrics.escalated(escalated as u64);
+            let cache = app.config.clone();
+            match app.store.write(move |r| fire_ticket(r, &cache, id, now)) {
+                Ok((fired, escalated)) => {
+                    total += fired;
+                    app.metrics.escalated(escalated as u64);
+                }
+                Err(e) => {
+                    failed += 1;
+                    tracing::warn!(ticket_id = id, error = %e, "SLA firing failed; will retry");
+                }
+            }
         }
-        if n < 256 {
-            return Ok(total);
+        if n < 256 || failed == n {
+            break;
         }
     }
+    Ok(total)
 }
 
 /// The next instant anything is due, for the timer to sleep until.

@@ -127,7 +127,12 @@ fn run_batch(conn: &rusqlite::Connection, batch: &mut [Box<dyn Job>]) -> Result<
     conn.execute_batch("BEGIN IMMEDIATE")?;
     for job in batch.iter_mut() {
         conn.execute_batch("SAVEPOINT job")?;
-        let keep = job.run(&mut SqliteConn(conn));
+        // A panicking job must not take the writer thread (and every later write) down with it:
+        // its savepoint is rolled back and it answers with an error.
+        let keep = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            job.run(&mut SqliteConn(conn))
+        }))
+        .unwrap_or(false);
         if !keep {
             conn.execute_batch("ROLLBACK TO job")?;
         }

@@ -291,3 +291,17 @@ fn concurrent_sqlite_writes_share_commits_and_stay_isolated() {
     );
     assert_eq!(store.read(|r| r.list_users(0, 100)).unwrap().len(), 8);
 }
+
+#[test]
+fn a_panicking_write_does_not_stop_the_sqlite_writer() {
+    let db = TestDb::sqlite();
+    let store = open(&db);
+    let failed: Result<(), StoreError> = store.write(|r| {
+        r.insert_team("half-written", 1, None, None, now())?;
+        panic!("bug in a write job")
+    });
+    assert!(failed.is_err(), "the caller gets an error, not a hang");
+    let id = store.write(|r| r.insert_team("Desk", 1, None, None, now())).unwrap();
+    assert!(id > 0, "later writes still work");
+    assert_eq!(store.read(|r| r.team_id_by_name("half-written")).unwrap(), None, "nothing half-written");
+}
