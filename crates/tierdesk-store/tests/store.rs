@@ -301,7 +301,13 @@ fn a_panicking_write_does_not_stop_the_sqlite_writer() {
         panic!("bug in a write job")
     });
     assert!(failed.is_err(), "the caller gets an error, not a hang");
-    let id = store.write(|r| r.insert_team("Desk", 1, None, None, now())).unwrap();
+    let id = store
+        .write(|r| r.insert_team("Desk", 1, None, None, now()))
+        .unwrap();
     assert!(id > 0, "later writes still work");
-    assert_eq!(store.read(|r| r.team_id_by_name("half-written")).unwrap(), None, "nothing half-written");
+    assert_eq!(
+        store.read(|r| r.team_id_by_name("half-written")).unwrap(),
+        None,
+        "nothing half-written"
+    );
 }
