@@ -102,7 +102,7 @@ async fn call(
 }
 
 /// Demo organisation, a 2-second L1 response policy and a breach rule that escalates.
-async fn setup(url: &str, server: &Server) -> String {
+async fn setup(url: &str, server: &Server, target: &str, warn_at: f64) -> String {
     cli(url, &["demo", "--json"]);
     let admin = cli(url, &["token", "create", "--user", "admin"]);
     let client = reqwest::Client::new();
@@ -112,7 +112,7 @@ async fn setup(url: &str, server: &Server) -> String {
         format!("{}/api/v1/sla/policies", server.base),
         &admin,
         Some(
-            json!([{"name": "fast", "match": {"service": ["web-app"]}, "response": {"L1": "2s"}}]),
+            json!([{"name": "fast", "match": {"service": ["web-app"]}, "response": {"L1": target}, "warn_at": warn_at}]),
         ),
     )
     .await;
@@ -159,7 +159,8 @@ async fn wait_for(
 async fn sigkill_between_warning_and_breach(db: TestDb) {
     let url = url_text(&db.url);
     let server = start(&url).await;
-    let admin = setup(&url, &server).await;
+    // Warning at 2 s, breach at 8 s: a wide window to kill the server in between.
+    let admin = setup(&url, &server, "8s", 0.25).await;
     let client = reqwest::Client::new();
     let t = call(
         &client,
@@ -170,17 +171,17 @@ async fn sigkill_between_warning_and_breach(db: TestDb) {
     )
     .await;
     let key = t["key"].as_str().unwrap().to_owned();
-    let k = wait_for(&client, &server.base, &admin, &key, "sla_warning", 5).await;
+    let k = wait_for(&client, &server.base, &admin, &key, "sla_warning", 10).await;
     assert_eq!(
         k,
         ["created", "sla_warning"],
-        "[{}] the warning fired at 1.5 s",
+        "[{}] the warning fired at 2 s, the breach is due at 8 s",
         db.backend
     );
-    drop(server); // SIGKILL before the breach at 2 s
+    drop(server); // SIGKILL before the breach at 8 s
     tokio::time::sleep(Duration::from_millis(800)).await;
     let server = start(&url).await;
-    let k = wait_for(&client, &server.base, &admin, &key, "escalated", 5).await;
+    let k = wait_for(&client, &server.base, &admin, &key, "escalated", 15).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
     let k2 = kinds(&client, &server.base, &admin, &key).await;
     assert_eq!(
@@ -223,7 +224,7 @@ async fn two_servers_on_one_postgres_fire_each_clock_once() {
     };
     let url = url_text(&db.url);
     let a = start(&url).await;
-    let admin = setup(&url, &a).await;
+    let admin = setup(&url, &a, "2s", 0.75).await;
     let b = start(&url).await;
     let client = reqwest::Client::new();
     let mut keys = Vec::new();
@@ -239,7 +240,24 @@ async fn two_servers_on_one_postgres_fire_each_clock_once() {
         .await;
         keys.push(t["key"].as_str().unwrap().to_owned());
     }
-    tokio::time::sleep(Duration::from_millis(3500)).await;
+    // Wait until every ticket has escalated (breach at 2 s), then a little longer so that a
+    // duplicate firing, if the exactly-once guard failed, would have time to show up.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    for key in &keys {
+        wait_for(
+            &client,
+            &a.base,
+            &admin,
+            key,
+            "escalated",
+            deadline
+                .saturating_duration_since(Instant::now())
+                .as_secs()
+                .max(1),
+        )
+        .await;
+    }
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     for key in &keys {
         let k = kinds(&client, &a.base, &admin, key).await;
         let count = |kind: &str| k.iter().filter(|x| *x == kind).count();
@@ -286,7 +304,7 @@ async fn webhook_retries_survive_a_restart_during_backoff() {
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
 
     let server = start(&url).await;
-    let admin = setup(&url, &server).await;
+    let admin = setup(&url, &server, "2s", 0.75).await;
     let client = reqwest::Client::new();
     call(
         &client,
