@@ -178,19 +178,30 @@ pub fn import(
     Ok(report)
 }
 
+/// The service and category names of an article.
+fn place_names(
+    app: &App,
+    a: &tierdesk_store::ArticleRecord,
+) -> Result<(Option<String>, Option<String>), AppError> {
+    app.store.read(|r| {
+        let service = a
+            .service_id
+            .map(|id| r.service_by_id(id))
+            .transpose()?
+            .flatten()
+            .map(|s| s.name);
+        let category = a
+            .category_id
+            .map(|id| r.category_by_id(id))
+            .transpose()?
+            .flatten()
+            .map(|c| c.name);
+        Ok((service, category))
+    })
+}
+
 fn same(a: &tierdesk_store::ArticleRecord, f: &ArticleInput, app: &App) -> Result<bool, AppError> {
-    let service = a
-        .service_id
-        .map(|id| app.store.read(|r| r.service_by_id(id)))
-        .transpose()?
-        .flatten()
-        .map(|s| s.name);
-    let category = a
-        .category_id
-        .map(|id| app.store.read(|r| r.category_by_id(id)))
-        .transpose()?
-        .flatten()
-        .map(|c| c.name);
+    let (service, category) = place_names(app, a)?;
     let eq = |field: &Option<String>, stored: &str| field.as_deref().is_none_or(|v| v == stored);
     Ok(eq(&f.title, &a.title)
         && eq(&f.kind, &a.kind)
@@ -222,18 +233,7 @@ pub fn export(
     let list = articles::list(app, p)?;
     for (i, a) in list.iter().enumerate() {
         progress(i + 1, list.len());
-        let service = a
-            .service_id
-            .map(|id| app.store.read(|r| r.service_by_id(id)))
-            .transpose()?
-            .flatten()
-            .map(|s| s.name);
-        let category = a
-            .category_id
-            .map(|id| app.store.read(|r| r.category_by_id(id)))
-            .transpose()?
-            .flatten()
-            .map(|c| c.name);
+        let (service, category) = place_names(app, a)?;
         let slug = a
             .slug
             .clone()
