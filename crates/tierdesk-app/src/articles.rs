@@ -1,62 +1,15 @@
 //! Knowledge articles (SPEC §5): create, edit (every edit a new version), versions and diffs,
-//! the status workflow, audience rules; and simple keyword suggestions for new tickets (ranked,
-//! typo-tolerant search is the next step of the knowledge-base issue).
+//! the status workflow, audience rules, feedback, deflections and the review queue. Search and
+//! suggestions are in [`crate::search`].
 
 use serde::Deserialize;
 use tierdesk_domain::kb::{DiffLine, check_status_change, line_diff};
 use tierdesk_store::{ArticleRecord, ArticleVersion, NewArticle, StoreError};
 
-use crate::view::Suggestion;
 use crate::{App, AppError, Principal};
 
 /// Article kinds of SPEC §5.
 pub const KINDS: [&str; 5] = ["sop", "howto", "faq", "known_error", "postmortem"];
-
-fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().count() > 2)
-        .map(str::to_lowercase)
-        .collect()
-}
-
-/// Scores an article against ticket text: shared words, title counting double.
-pub fn score(article: &ArticleRecord, text: &str) -> f64 {
-    let query = words(text);
-    if query.is_empty() {
-        return 0.0;
-    }
-    let title = words(&article.title);
-    let keywords = words(&article.keywords);
-    let mut total = 0.0;
-    for w in &query {
-        if title.contains(w) {
-            total += 2.0;
-        }
-        if keywords.contains(w) {
-            total += 1.0;
-        }
-    }
-    total / query.len() as f64
-}
-
-/// The best three articles the caller may read for a ticket text.
-pub fn suggest(app: &App, p: &Principal, text: &str) -> Result<Vec<Suggestion>, AppError> {
-    let articles = app.store.read(|r| r.list_articles(!p.is_agent()))?;
-    let mut scored: Vec<Suggestion> = articles
-        .iter()
-        .filter(|a| a.status == "published")
-        .map(|a| Suggestion {
-            id: a.id,
-            title: a.title.clone(),
-            kind: a.kind.clone(),
-            score: (score(a, text) * 1000.0).round() / 1000.0,
-        })
-        .filter(|s| s.score > 0.0)
-        .collect();
-    scored.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
-    scored.truncate(3);
-    Ok(scored)
-}
 
 /// Articles the caller may read: requesters only published public ones.
 pub fn list(app: &App, p: &Principal) -> Result<Vec<ArticleRecord>, AppError> {
@@ -69,6 +22,27 @@ pub fn get(app: &App, p: &Principal, id: i64) -> Result<ArticleRecord, AppError>
         .read(|r| r.article_by_id(id))?
         .filter(|a| visible(p, a))
         .ok_or_else(|| AppError::NotFound(format!("article {id}")))
+}
+
+/// One article, opened by an agent while working on `ticket` (a key): the ticket records it,
+/// and an escalation lists it among the articles consulted. A ticket the caller cannot see is a
+/// 404 like a missing one; requesters' opens are not recorded.
+pub fn open_for_ticket(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    ticket: Option<&str>,
+) -> Result<ArticleRecord, AppError> {
+    let article = get(app, p, id)?;
+    if let Some(key) = ticket.filter(|_| p.is_agent()) {
+        let (principal, key, now) = (p.clone(), key.to_owned(), app.now());
+        app.store.write(move |r| {
+            let t = crate::tickets::load_visible(r, &principal, &key, false)?;
+            r.link_ticket_article(t.id, id, "opened", Some(principal.id), None, now)?;
+            Ok::<(), AppError>(())
+        })?;
+    }
+    Ok(article)
 }
 
 /// `POST /articles` body.
@@ -97,8 +71,19 @@ pub struct ArticleInput {
     pub slug: Option<String>,
 }
 
-/// Creates an article (agents only).
+/// Creates an article (agents only) and brings this node's search index up to date.
 pub fn create(app: &App, p: &Principal, input: ArticleInput) -> Result<ArticleRecord, AppError> {
+    let created = create_unindexed(app, p, input)?;
+    crate::search::after_write(app);
+    Ok(created)
+}
+
+/// [`create`] without the index update, for bulk work that updates the index once at the end.
+pub(crate) fn create_unindexed(
+    app: &App,
+    p: &Principal,
+    input: ArticleInput,
+) -> Result<ArticleRecord, AppError> {
     p.require_agent()?;
     let kind = input.kind.unwrap_or_else(|| "sop".into());
     if !KINDS.contains(&kind.as_str()) {
@@ -204,8 +189,21 @@ fn visible(p: &Principal, a: &ArticleRecord) -> bool {
 }
 
 /// Edits an article (agents): the changed fields make a new version. `if_match` is the version
-/// the editor started from; a newer one is a 412.
+/// the editor started from; a newer one is a 412. Brings this node's search index up to date.
 pub fn update(
+    app: &App,
+    p: &Principal,
+    id: i64,
+    input: ArticleInput,
+    if_match: Option<i64>,
+) -> Result<ArticleRecord, AppError> {
+    let saved = update_unindexed(app, p, id, input, if_match)?;
+    crate::search::after_write(app);
+    Ok(saved)
+}
+
+/// [`update`] without the index update.
+pub(crate) fn update_unindexed(
     app: &App,
     p: &Principal,
     id: i64,

@@ -221,7 +221,7 @@ pub fn load(app: &App) -> Result<DemoSummary, AppError> {
         )?;
     }
     for (title, keywords, service, category, l1, l2, l3) in SOPS {
-        articles::create(
+        articles::create_unindexed(
             app,
             &admin,
             ArticleInput {
@@ -240,7 +240,7 @@ pub fn load(app: &App) -> Result<DemoSummary, AppError> {
             },
         )?;
     }
-    articles::create(
+    articles::create_unindexed(
         app,
         &admin,
         ArticleInput {
@@ -259,7 +259,7 @@ pub fn load(app: &App) -> Result<DemoSummary, AppError> {
             slug: None,
         },
     )?;
-    articles::create(
+    articles::create_unindexed(
         app,
         &admin,
         ArticleInput {
@@ -280,6 +280,7 @@ pub fn load(app: &App) -> Result<DemoSummary, AppError> {
         },
     )?;
 
+    crate::search::after_write(app);
     let mut keys = Vec::new();
     let create = |requester: &str, title: &str, category: &str, impact: i64, urgency: i64| {
         tickets::create(

@@ -45,6 +45,9 @@ pub enum AppError {
     /// Storage trouble.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The node's search index failed (the database is unaffected).
+    #[error(transparent)]
+    Search(#[from] tierdesk_search::SearchError),
 }
 
 impl AppError {

@@ -158,14 +158,14 @@ pub fn import(
         };
         let existing = app.store.read(|r| r.article_by_slug(&file.slug))?;
         let outcome = match existing {
-            None => articles::create(app, p, file.input).map(|_| &mut report.created),
+            None => articles::create_unindexed(app, p, file.input).map(|_| &mut report.created),
             Some(a) => {
                 let mut input = file.input;
                 input.slug = None;
                 if same(&a, &input, app)? {
                     Ok(&mut report.unchanged)
                 } else {
-                    articles::update(app, p, a.id, input, Some(a.version))
+                    articles::update_unindexed(app, p, a.id, input, Some(a.version))
                         .map(|_| &mut report.updated)
                 }
             }
@@ -175,6 +175,7 @@ pub fn import(
             Err(e) => report.failed.push((name, e.to_string())),
         }
     }
+    crate::search::after_write(app);
     Ok(report)
 }
 

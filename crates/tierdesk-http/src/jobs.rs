@@ -1,10 +1,11 @@
-//! Background jobs of a server process: the SLA timer and the webhook deliverer. Both are
-//! driven by due times stored in the database, so they survive restarts, and several processes
-//! on one PostgreSQL can run them at once (firings are unique; deliveries are leased).
+//! Background jobs of a server process: the SLA timer and the webhook deliverer, driven by due
+//! times stored in the database, so they survive restarts, and several processes on one
+//! PostgreSQL can run them at once (firings are unique; deliveries are leased); and the search
+//! indexer, which keeps this node's index in step with article changes made by any process.
 
 use std::time::Duration;
 
-use tierdesk_app::{App, AppError, sla, webhooks};
+use tierdesk_app::{App, AppError, search, sla, webhooks};
 use tokio::sync::watch;
 
 /// Longest sleep between looks at the database: bounds how late a firing can be when another
@@ -53,6 +54,26 @@ pub async fn sla_timer(app: App, mut stop: watch::Receiver<bool>) {
         };
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// How often the indexer looks for article changes made by other processes (well inside the
+/// 2 s within which another node's edit must be searchable here).
+pub const KB_POLL: Duration = Duration::from_millis(500);
+
+/// Applies article changes from any process to this node's search index.
+pub async fn kb_indexer(app: App, mut stop: watch::Receiver<bool>) {
+    loop {
+        let a = app.clone();
+        match blocking(move || search::catch_up(&a)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(articles = n, "search index caught up"),
+            Err(e) => tracing::warn!(error = %e, "search indexer"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(KB_POLL) => {}
             _ = stop.changed() => return,
         }
     }

@@ -106,8 +106,8 @@ pub fn router(app: App) -> Router {
     router_and_openapi(app).0
 }
 
-/// Serves until `shutdown` completes, then drains in-flight requests. With `background_jobs`
-/// the process also runs the SLA timer and the webhook deliverer.
+/// Serves until `shutdown` completes, then drains in-flight requests. The search indexer always
+/// runs; with `background_jobs` the process also runs the SLA timer and the webhook deliverer.
 pub async fn serve(
     listener: TcpListener,
     app: App,
@@ -115,7 +115,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let mut tasks = Vec::new();
+    let mut tasks = vec![tokio::spawn(jobs::kb_indexer(app.clone(), stop_rx.clone()))];
     if background_jobs {
         tasks.push(tokio::spawn(jobs::sla_timer(app.clone(), stop_rx.clone())));
         tasks.push(tokio::spawn(jobs::webhook_deliverer(app.clone(), stop_rx)));

@@ -198,6 +198,13 @@ fn app_problem(e: &AppError) -> Problem {
             "the change conflicts with the stored data (changed concurrently?); reload and retry"
                 .into(),
         ),
+        AppError::Search(_) => problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "search-unavailable",
+            "Search unavailable",
+            "this node's search index is unavailable; retry shortly or run 'tierdesk kb reindex'"
+                .into(),
+        ),
         AppError::Store(_) => problem(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",

@@ -19,9 +19,10 @@ use std::sync::mpsc;
 pub use error::StoreError;
 pub use migrate::{MIGRATIONS, Migration};
 pub use repo::{
-    ArticleRecord, ArticleVersion, AttemptRecord, BacklogRow, CategoryRecord, ConfigList,
-    EventRecord, GroupBy, IdempotencyRecord, NewArticle, NewService, NewUser, OutboxItem, Repo,
-    ReportRow, ServiceRecord, TeamRecord, TicketFilter, TicketSort, UserRecord, WebhookRecord,
+    ArticleChange, ArticleRecord, ArticleVersion, AttemptRecord, BacklogRow, CategoryRecord,
+    ConfigList, EventRecord, GroupBy, IdempotencyRecord, NewArticle, NewService, NewUser,
+    OutboxItem, Repo, ReportRow, ServiceRecord, TeamRecord, TicketArticle, TicketFilter,
+    TicketSort, UserRecord, WebhookRecord,
 };
 pub use value::{Conn, Dialect, Row, Value};
 

@@ -36,6 +36,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_kb_versions.sql"),
         postgres: include_str!("../migrations/postgres/0003_kb_versions.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_kb_search",
+        sqlite: include_str!("../migrations/sqlite/0004_kb_search.sql"),
+        postgres: include_str!("../migrations/postgres/0004_kb_search.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied, each in its own transaction. Returns the versions

@@ -120,6 +120,16 @@ impl Row {
             .ok_or_else(|| StoreError::Decode(format!("column {i} is NULL")))
     }
 
+    /// Floating-point column, NULL allowed (integers widen).
+    pub fn opt_f64(&self, i: usize) -> Result<Option<f64>, StoreError> {
+        match self.at(i)? {
+            Value::Null => Ok(None),
+            Value::Float(f) => Ok(Some(*f)),
+            Value::Int(v) => Ok(Some(*v as f64)),
+            other => Err(type_err(i, "float", other)),
+        }
+    }
+
     /// Boolean column.
     pub fn bool(&self, i: usize) -> Result<bool, StoreError> {
         match self.at(i)? {

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
+use tierdesk_app::search::KbSearch;
 use tierdesk_app::tickets::{self, CreateTicket, ListQuery, Ref, ResolveInput, TierMoveInput};
 use tierdesk_app::{App, AppError, DatabaseUrl, Principal, SystemClock, auth, demo};
 use tierdesk_domain::{Role, Roles};
@@ -26,6 +27,10 @@ pub struct Cli {
     /// Configuration file.
     #[arg(long, global = true, env = "TIERDESK_CONFIG")]
     config: Option<PathBuf>,
+    /// Directory of this node's knowledge search index, or `memory` (default: beside the
+    /// SQLite file, or ./tierdesk-kb-index for PostgreSQL).
+    #[arg(long, global = true, env = "TIERDESK_KB_INDEX")]
+    kb_index: Option<String>,
     /// Machine-readable output.
     #[arg(long, global = true)]
     json: bool,
@@ -104,6 +109,8 @@ enum KbVerb {
         /// Folder of *.md files.
         dir: PathBuf,
     },
+    /// Rebuild this node's search index from the database.
+    Reindex,
     /// Export every article to DIR as <slug>.md.
     Export {
         #[command(flatten)]
@@ -258,6 +265,7 @@ enum TicketVerb {
 
 struct Ctx {
     db: DatabaseUrl,
+    kb_index: Option<PathBuf>,
     sla_seed: Option<tierdesk_app::sla::SlaSeed>,
     listen: String,
     log_json: bool,
@@ -276,8 +284,10 @@ fn context(cli: &Cli) -> anyhow::Result<Ctx> {
         .or(file.database_url)
         .unwrap_or_else(|| config::DEFAULT_DATABASE_URL.to_owned());
     let db = DatabaseUrl::parse(&url).map_err(AppError::from)?;
+    let kb_index = config::kb_index_dir(cli.kb_index.as_deref().or(file.kb_index.as_deref()), &db);
     Ok(Ctx {
         db,
+        kb_index,
         sla_seed: file.sla,
         listen: file
             .listen
@@ -287,12 +297,33 @@ fn context(cli: &Cli) -> anyhow::Result<Ctx> {
     })
 }
 
-fn open(ctx: &Ctx) -> anyhow::Result<App> {
-    let app = App::open(&ctx.db, Arc::new(SystemClock))?;
+/// Opens the database. Commands that search or write articles (`Index::Node`) use this node's
+/// index on disk; the rest get an empty one in memory and never touch the index directory.
+fn open_app(ctx: &Ctx, index: Index) -> anyhow::Result<App> {
+    let kb = match (index, ctx.kb_index.as_deref()) {
+        (Index::Node, Some(dir)) => KbSearch::open(dir)?,
+        _ => KbSearch::in_memory()?,
+    };
+    let app = App::open_with_index(&ctx.db, Arc::new(SystemClock), kb)?;
+    if index == Index::Node && ctx.kb_index.is_none() {
+        tierdesk_app::search::catch_up(&app)?;
+    }
     if let Some(seed) = ctx.sla_seed.clone() {
         tierdesk_app::sla::seed(&app, seed)?;
     }
     Ok(app)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Index {
+    /// This node's search index.
+    Node,
+    /// None needed.
+    Skip,
+}
+
+fn open(ctx: &Ctx) -> anyhow::Result<App> {
+    open_app(ctx, Index::Skip)
 }
 
 fn actor(app: &App, a: &Actor) -> anyhow::Result<Principal> {
@@ -352,7 +383,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo => {
-            let app = open(&ctx)?;
+            let app = open_app(&ctx, Index::Node)?;
             let summary = demo::load(&app)?;
             print_demo(&ctx, &summary);
             Ok(())
@@ -437,7 +468,12 @@ fn print_demo(ctx: &Ctx, summary: &demo::DemoSummary) {
 }
 
 fn ticket(ctx: &Ctx, verb: TicketVerb) -> anyhow::Result<()> {
-    let app = open(ctx)?;
+    let index = if matches!(verb, TicketVerb::Create { .. }) {
+        Index::Node
+    } else {
+        Index::Skip
+    };
+    let app = open_app(ctx, index)?;
     let show = |v: &tierdesk_app::view::TicketView| {
         print(ctx.json, v, || {
             format!(
@@ -566,7 +602,18 @@ fn ticket(ctx: &Ctx, verb: TicketVerb) -> anyhow::Result<()> {
 
 fn serve(ctx: &Ctx, demo_data: bool, background_jobs: bool) -> anyhow::Result<()> {
     init_logging(ctx.log_json);
-    let app = open(ctx)?;
+    let app = open_app(ctx, Index::Node)?;
+    if ctx.kb_index.is_some() {
+        let start = std::time::Instant::now();
+        let n = tierdesk_app::search::catch_up(&app)?;
+        if n > 0 {
+            tracing::info!(
+                articles = n,
+                ms = start.elapsed().as_millis() as u64,
+                "search index brought up to date"
+            );
+        }
+    }
     if demo_data && tierdesk_app::org::list_teams(&app)?.is_empty() {
         let summary = demo::load(&app)?;
         print_demo(ctx, &summary);
@@ -714,8 +761,29 @@ fn progress_bar(json: bool) -> impl Fn(usize, usize) {
 }
 
 fn kb(ctx: &Ctx, verb: KbVerb) -> anyhow::Result<()> {
-    let app = open(ctx)?;
+    let app = open_app(ctx, Index::Node)?;
     match verb {
+        KbVerb::Reindex => {
+            let bar = progress_bar(ctx.json);
+            let report = tierdesk_app::search::reindex(&app, &|done, total| {
+                bar(
+                    usize::try_from(done).unwrap_or(usize::MAX),
+                    usize::try_from(total).unwrap_or(usize::MAX),
+                );
+            })?;
+            print(ctx.json, &report, || {
+                format!(
+                    "indexed {} articles in {:.1} s{}",
+                    report.articles,
+                    report.millis as f64 / 1000.0,
+                    report
+                        .bytes
+                        .map(|b| format!(", {:.1} MB on disk", b as f64 / 1e6))
+                        .unwrap_or_default()
+                )
+            });
+            Ok(())
+        }
         KbVerb::Import { actor: a, dir } => {
             let p = actor(&app, &a)?;
             let report = tierdesk_app::kb_io::import(&app, &p, &dir, &progress_bar(ctx.json))?;

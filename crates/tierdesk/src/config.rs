@@ -1,6 +1,6 @@
 //! Configuration: `tierdesk.toml`, overridden by `TIERDESK_*` environment variables and flags.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -14,6 +14,8 @@ pub struct FileConfig {
     pub listen: Option<String>,
     /// `text` or `json`.
     pub log_format: Option<String>,
+    /// Directory of this node's knowledge search index, or `memory`.
+    pub kb_index: Option<String>,
     /// SLA calendars, policies and escalation rules to seed an empty database with.
     pub sla: Option<tierdesk_app::sla::SlaSeed>,
 }
@@ -34,3 +36,21 @@ pub fn load(path: &Path, explicit: bool) -> anyhow::Result<FileConfig> {
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://./tierdesk.db";
 /// Default listen address.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// Where the search index lives when nothing says: beside a SQLite file (`tierdesk.db` →
+/// `tierdesk.db.kb-index`), or `./tierdesk-kb-index` for PostgreSQL. `memory` keeps it in RAM
+/// (rebuilt at every start).
+pub fn kb_index_dir(setting: Option<&str>, db: &tierdesk_app::DatabaseUrl) -> Option<PathBuf> {
+    match setting {
+        Some("memory") => None,
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => Some(match db {
+            tierdesk_app::DatabaseUrl::Sqlite(path) => {
+                let mut p = path.clone().into_os_string();
+                p.push(".kb-index");
+                PathBuf::from(p)
+            }
+            tierdesk_app::DatabaseUrl::Postgres(_) => PathBuf::from("tierdesk-kb-index"),
+        }),
+    }
+}

@@ -38,6 +38,9 @@ fn hint(e: &anyhow::Error) -> Option<&'static str> {
                 "is the database reachable? check TIERDESK_DATABASE_URL"
             }
             AppError::Store(_) => "see the server log; run 'tierdesk migrate' if the schema is old",
+            AppError::Search(_) => {
+                "stop the server using the index, or run 'tierdesk kb reindex' to rebuild it"
+            }
         });
     }
     if e.downcast_ref::<std::io::Error>().is_some() {

@@ -314,6 +314,23 @@ pub fn move_tier(
                 }
             }
         }
+        let mut consulted: Vec<i64> = repo
+            .ticket_articles(t.id)?
+            .into_iter()
+            .filter(|a| a.relation == "opened")
+            .map(|a| a.article_id)
+            .collect();
+        for id in input.articles.iter().flatten() {
+            if !consulted.contains(id) {
+                consulted.push(*id);
+            }
+        }
+        let mut consulted_titles = Vec::new();
+        for id in &consulted {
+            if let Some(a) = repo.article_by_id(*id)? {
+                consulted_titles.push(serde_json::json!({ "id": a.id, "title": a.title }));
+            }
+        }
         let from_team = t.team_id;
         let team_id = routed.map(|(id, _)| id);
         t.move_to_tier(target.level, team_id, now)?;
@@ -338,7 +355,8 @@ pub fn move_tier(
                 "to_team_id": team_id,
                 "to_team": to_team_name,
                 "route": routed.map(|(_, src)| src),
-                "articles": input.articles.unwrap_or_default(),
+                "articles": consulted,
+                "consulted": consulted_titles,
             }),
         ))
     })

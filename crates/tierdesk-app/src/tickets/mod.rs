@@ -13,7 +13,7 @@ use tierdesk_store::{EventRecord, IdempotencyRecord, Repo, StoreError};
 
 use crate::sla::{fact_for, refresh};
 use crate::view::{Names, TicketView};
-use crate::{App, AppError, Principal, articles, webhooks};
+use crate::{App, AppError, Principal, webhooks};
 
 mod change;
 mod list;
@@ -189,6 +189,20 @@ pub(crate) fn ref_text(r: &Ref) -> String {
     }
 }
 
+/// The knowledge articles suggested for a ticket and those agents opened on it (agents).
+pub fn articles(
+    app: &App,
+    p: &Principal,
+    key: &str,
+) -> Result<Vec<tierdesk_store::TicketArticle>, AppError> {
+    p.require_agent()?;
+    let (principal, key) = (p.clone(), key.to_owned());
+    app.store.read(move |r| {
+        let t = load_visible(r, &principal, &key, false)?;
+        Ok(r.ticket_articles(t.id)?)
+    })
+}
+
 /// Loads a ticket the caller may see; a hidden ticket answers exactly like a missing one.
 pub(crate) fn load_visible(
     repo: &mut Repo<'_>,
@@ -275,7 +289,18 @@ pub fn create(
             "requesters file tickets for themselves".into(),
         ));
     }
-    let suggestions = articles::suggest(app, p, &format!("{title} {description}"))?;
+    let suggestions = crate::search::for_ticket(
+        app,
+        p,
+        &title,
+        &description,
+        input.service.as_deref(),
+        input.category.as_deref(),
+    )
+    .unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "no knowledge suggestions for the new ticket");
+        Vec::new()
+    });
     let hash = request_hash(&input);
     let hash_for_race = hash.clone();
     let now = app.now();
@@ -356,6 +381,9 @@ pub fn create(
             &serde_json::json!({}),
             now,
         )?;
+        for s in &suggestions {
+            repo.link_ticket_article(ticket.id, s.id, "suggested", None, Some(s.score), now)?;
+        }
         let mut view = Names::new(repo)?.view(repo, &ticket)?;
         view.suggestions = Some(suggestions);
         let body = serde_json::to_string(&view).map_err(|e| StoreError::Other(e.to_string()))?;

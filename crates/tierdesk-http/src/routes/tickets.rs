@@ -129,6 +129,19 @@ pub async fn timeline(
     Ok(ok(serde_json::json!({ "items": items })))
 }
 
+/// Knowledge articles suggested for the ticket and those agents opened on it (agents).
+#[utoipa::path(get, path = "/api/v1/tickets/{key}/articles", tag = "tickets", params(("key" = String, Path)),
+    responses((status = 200, body = Vec<tierdesk_store::TicketArticle>), (status = "4XX", body = Problem)))]
+pub async fn articles(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Path(key): Path<String>,
+) -> Result<Response, ApiError> {
+    let app = s.app.clone();
+    let items = blocking(move || svc::articles(&app, &p, &key)).await?;
+    Ok(ok(serde_json::json!({ "items": items })))
+}
+
 /// Adds a public or internal comment.
 #[utoipa::path(post, path = "/api/v1/tickets/{key}/comments", tag = "tickets", params(("key" = String, Path)),
     request_body = CommentInput, responses((status = 201, body = TicketView), (status = "4XX", body = Problem)))]

@@ -273,6 +273,16 @@ fn table() -> Vec<Row> {
             [401, 200, 404, 200, 404, 200, 200, 200],
         ),
         r(M::GET, "/api/v1/kb/review-queue", None, none, AGENTS),
+        r(M::GET, "/api/v1/kb/search?q=password", None, none, ANY_AUTH),
+        r(M::GET, "/api/v1/kb/suggest?q=passw", None, none, ANY_AUTH),
+        r(M::POST, "/api/v1/kb/reindex", None, none, ADMIN),
+        r(
+            M::GET,
+            "/api/v1/tickets/{key}/articles",
+            Ticket,
+            none,
+            AGENTS,
+        ),
         r(M::GET, "/api/v1/sla/policies", None, none, AGENTS),
         r(
             M::PUT,

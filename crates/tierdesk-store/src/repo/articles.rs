@@ -1,4 +1,5 @@
-//! Knowledge articles (plain records until the knowledge-base issue).
+//! Knowledge articles: records, versions, feedback and usage counts, the change feed that
+//! keeps search indexes in step, and which articles a ticket's agents were shown or opened.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -160,9 +161,10 @@ impl Repo<'_> {
         editor: i64,
         now: DateTime<Utc>,
     ) -> Result<ArticleRecord, StoreError> {
+        let seq = self.next_change_seq()?;
         let n = self.exec(
             "UPDATE articles SET kind = $2, title = $3, body = $4, keywords = $5, audience = $6, status = $7, \
-             service_id = $8, category_id = $9, review_by = $10, updated_at = $11, version = version + 1 \
+             service_id = $8, category_id = $9, review_by = $10, updated_at = $11, version = version + 1, change_seq = $13 \
              WHERE id = $1 AND version = $12",
             &[
                 Value::Int(a.id),
@@ -177,6 +179,7 @@ impl Repo<'_> {
                 Value::from(a.review_by.clone()),
                 Value::Time(now),
                 Value::Int(a.version),
+                Value::Int(seq),
             ],
         )?;
         if n != 1 {
@@ -295,9 +298,10 @@ impl Repo<'_> {
         a: &NewArticle,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
+        let seq = self.next_change_seq()?;
         let id = self.insert_id(
-            "INSERT INTO articles (kind, title, body, keywords, audience, status, service_id, category_id, owner_id, created_at, updated_at, review_by, slug) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12) RETURNING id",
+            "INSERT INTO articles (kind, title, body, keywords, audience, status, service_id, category_id, owner_id, created_at, updated_at, review_by, slug, change_seq) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12, $13) RETURNING id",
             &[
                 Value::from(&a.kind),
                 Value::from(&a.title),
@@ -311,6 +315,7 @@ impl Repo<'_> {
                 Value::Time(now),
                 Value::from(a.review_by.clone()),
                 Value::from(a.slug.clone()),
+                Value::Int(seq),
             ],
         )?;
         let saved = self
@@ -337,5 +342,157 @@ impl Repo<'_> {
         };
         let sql = format!("SELECT {ARTICLE_COLS} FROM articles{filter} ORDER BY id");
         self.rows(&sql, &[])?.iter().map(article_from_row).collect()
+    }
+}
+
+/// An article as the search index sees it, with the number of its last change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArticleChange {
+    /// Change number (from the one `kb_change_seq` counter).
+    pub seq: i64,
+    /// The article as it is now.
+    pub article: ArticleRecord,
+    /// Its service's name.
+    pub service: Option<String>,
+    /// Its category's name.
+    pub category: Option<String>,
+}
+
+/// One article shown to or opened for a ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TicketArticle {
+    /// Article id.
+    pub article_id: i64,
+    /// Title now.
+    pub title: String,
+    /// `suggested` or `opened`.
+    pub relation: String,
+    /// Who opened it (none for suggestions).
+    pub user_id: Option<i64>,
+    /// Relevance when suggested.
+    pub score: Option<f64>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl Repo<'_> {
+    /// The next change number. The counter row is updated in the writing transaction, which
+    /// serialises article writers, so change numbers become visible in the order taken.
+    fn next_change_seq(&mut self) -> Result<i64, StoreError> {
+        self.one(
+            "UPDATE kb_change_seq SET value = value + 1 WHERE id = 1 RETURNING value",
+            &[],
+        )?
+        .ok_or_else(|| StoreError::Other("kb_change_seq has no row".into()))?
+        .i64(0)
+    }
+
+    /// Number of articles, retired ones included.
+    pub fn count_articles(&mut self) -> Result<u64, StoreError> {
+        let n = self
+            .one("SELECT COUNT(*) FROM articles", &[])?
+            .map_or(Ok(0), |r| r.i64(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// The number of the last article change.
+    pub fn kb_change_seq(&mut self) -> Result<i64, StoreError> {
+        self.one("SELECT value FROM kb_change_seq WHERE id = 1", &[])?
+            .map_or(Ok(0), |r| r.i64(0))
+    }
+
+    /// Up to `limit` articles changed after change number `after`, oldest change first.
+    pub fn articles_changed_since(
+        &mut self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<ArticleChange>, StoreError> {
+        let cols = ARTICLE_COLS
+            .split(", ")
+            .map(|c| format!("a.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {cols}, a.change_seq, s.name, c.name FROM articles a \
+             LEFT JOIN services s ON s.id = a.service_id LEFT JOIN categories c ON c.id = a.category_id \
+             WHERE a.change_seq > $1 ORDER BY a.change_seq LIMIT $2"
+        );
+        let n = ARTICLE_COLS.split(", ").count();
+        self.rows(&sql, &[Value::Int(after), Value::Int(limit)])?
+            .iter()
+            .map(|r| {
+                Ok(ArticleChange {
+                    article: article_from_row(r)?,
+                    seq: r.i64(n)?,
+                    service: r.opt_text(n + 1)?,
+                    category: r.opt_text(n + 2)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Articles by id, in no particular order; missing ids are left out.
+    pub fn articles_by_ids(&mut self, ids: &[i64]) -> Result<Vec<ArticleRecord>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT {ARTICLE_COLS} FROM articles WHERE id IN ({})",
+            marks.join(", ")
+        );
+        let params: Vec<Value> = ids.iter().map(|i| Value::Int(*i)).collect();
+        self.rows(&sql, &params)?
+            .iter()
+            .map(article_from_row)
+            .collect()
+    }
+
+    /// Records that an article was suggested for (`user` none) or opened on a ticket; a repeat
+    /// changes nothing.
+    pub fn link_ticket_article(
+        &mut self,
+        ticket_id: i64,
+        article_id: i64,
+        relation: &str,
+        user: Option<i64>,
+        score: Option<f64>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let n = self.exec(
+            "INSERT INTO ticket_articles (ticket_id, article_id, relation, user_id, score, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            &[
+                Value::Int(ticket_id),
+                Value::Int(article_id),
+                Value::from(relation),
+                Value::from(user),
+                score.map_or(Value::Null, Value::Float),
+                Value::Time(now),
+            ],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// The articles suggested for and opened on a ticket, in the order it happened.
+    pub fn ticket_articles(&mut self, ticket_id: i64) -> Result<Vec<TicketArticle>, StoreError> {
+        self.rows(
+            "SELECT ta.article_id, a.title, ta.relation, ta.user_id, ta.score, ta.created_at \
+             FROM ticket_articles ta JOIN articles a ON a.id = ta.article_id \
+             WHERE ta.ticket_id = $1 ORDER BY ta.created_at, ta.relation DESC, ta.score DESC, ta.article_id",
+            &[Value::Int(ticket_id)],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(TicketArticle {
+                article_id: r.i64(0)?,
+                title: r.text(1)?,
+                relation: r.text(2)?,
+                user_id: r.opt_i64(3)?,
+                score: r.opt_f64(4)?,
+                at: r.time(5)?,
+            })
+        })
+        .collect()
     }
 }

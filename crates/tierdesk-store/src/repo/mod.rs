@@ -10,7 +10,7 @@ mod tickets;
 mod users;
 mod webhooks;
 
-pub use articles::{ArticleRecord, ArticleVersion, NewArticle};
+pub use articles::{ArticleChange, ArticleRecord, ArticleVersion, NewArticle, TicketArticle};
 pub use org::{CategoryRecord, NewService, ServiceRecord, TeamRecord};
 pub use reports::{BacklogRow, GroupBy, ReportRow};
 pub use sla::ConfigList;
