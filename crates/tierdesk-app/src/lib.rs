@@ -5,6 +5,7 @@
 pub mod articles;
 pub mod auth;
 pub mod clock;
+pub mod corpus;
 pub mod demo;
 mod error;
 pub mod kb_io;

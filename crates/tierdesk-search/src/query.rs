@@ -181,6 +181,25 @@ impl<'a> Builder<'a> {
                 break;
             }
         }
+        // An unknown word whose stem is a known one plus a suffix the stemmer left on
+        // ("slowly" → "slowli", against "slow") counts as that word.
+        let mut stems = Vec::new();
+        if !known && letters >= FUZZY_MIN_LETTERS {
+            let chars: Vec<char> = token.chars().collect();
+            for cut in 1..=2 {
+                let keep = chars.len().saturating_sub(cut);
+                if keep < 4 {
+                    break;
+                }
+                let shorter: String = chars.iter().take(keep).collect();
+                for (f, _) in self.fields.weighted() {
+                    if self.doc_freq(f, &shorter)? > 0 {
+                        stems.push(shorter);
+                        break;
+                    }
+                }
+            }
+        }
         let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
         for (field, weight) in self.fields.weighted() {
             let mut terms = vec![(token.to_owned(), 1.0)];
@@ -188,6 +207,11 @@ impl<'a> Builder<'a> {
                 let q = FuzzyTermQuery::new(Term::from_field_text(field, token), 1, true);
                 for e in self.expand(field, &q, token)? {
                     terms.push((e, FUZZY_WEIGHT));
+                }
+                for st in &stems {
+                    if !terms.iter().any(|(t, _)| t == st) {
+                        terms.push((st.clone(), FUZZY_WEIGHT));
+                    }
                 }
             }
             if let Some(p) = prefix {

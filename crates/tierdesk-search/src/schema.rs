@@ -87,12 +87,20 @@ pub fn build() -> (Schema, Fields) {
             .set_tokenizer(ANALYZER)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
+    // Symptom lists and names are bags of words: a long list of symptoms is not less about
+    // each of them, so these fields are scored without length normalisation.
+    let bag = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(ANALYZER)
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions)
+            .set_fieldnorms(false),
+    );
     let fields = Fields {
         id: b.add_u64_field("id", INDEXED | FAST),
         title: b.add_text_field("title", text.clone()),
-        keywords: b.add_text_field("keywords", text.clone()),
-        body: b.add_text_field("body", text.clone()),
-        meta: b.add_text_field("meta", text),
+        keywords: b.add_text_field("keywords", bag.clone()),
+        body: b.add_text_field("body", text),
+        meta: b.add_text_field("meta", bag),
         kind: b.add_text_field("kind", STRING),
         service: b.add_text_field("service", STRING),
         category: b.add_text_field("category", STRING),

@@ -106,6 +106,11 @@ fn one_typo_on_long_words_is_forgiven_but_not_on_short_ones() {
     hits.sort();
     assert_eq!(hits, vec![1, 4]);
     assert_eq!(ids(&kb, "databse conection").first(), Some(&2));
+    assert_eq!(
+        ids(&kb, "throttlingly"),
+        vec![3],
+        "a suffix the stemmer keeps is cut back to a known word"
+    );
     assert!(
         ids(&kb, "slo").is_empty(),
         "a 3-letter word is not fuzzy-matched"

@@ -2,45 +2,18 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 //! ticket that got a 201 is there with its creation event, and no ticket lacks one.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tierdesk_store::testing::TestDb;
 use tierdesk_store::{DatabaseUrl, Store};
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_tierdesk")
-}
-
-fn url_text(url: &DatabaseUrl) -> String {
-    match url {
-        DatabaseUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
-        DatabaseUrl::Postgres(u) => u.clone(),
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+mod common;
+use common::{free_port, tierdesk, url_text};
 
 fn start(url: &str, port: u16) -> Child {
-    Command::new(bin())
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--database-url",
-            url,
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+    common::spawn(url, port, &[])
 }
 
 async fn wait_ready(client: &reqwest::Client, port: u16) {
@@ -61,7 +34,7 @@ async fn wait_ready(client: &reqwest::Client, port: u16) {
 
 async fn crash_during_creation(db: TestDb) {
     let url = url_text(&db.url);
-    let out = Command::new(bin())
+    let out = tierdesk()
         .args([
             "token",
             "create",
@@ -190,7 +163,7 @@ async fn sigkill_during_concurrent_creation_loses_nothing_acknowledged() {
 fn cli_errors_are_one_line_with_a_hint() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/t.db", dir.path().display());
-    let out = Command::new(bin())
+    let out = tierdesk()
         .args([
             "ticket",
             "show",
@@ -206,7 +179,7 @@ fn cli_errors_are_one_line_with_a_hint() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.starts_with("error: ") && err.contains("hint:"), "{err}");
-    let out = Command::new(bin())
+    let out = tierdesk()
         .args(["migrate", "--database-url", "mysql://x/y"])
         .output()
         .unwrap();
@@ -218,7 +191,7 @@ fn cli_errors_are_one_line_with_a_hint() {
 fn token_create_prints_only_the_token_and_demo_loads() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/t.db", dir.path().display());
-    let out = Command::new(bin())
+    let out = tierdesk()
         .args([
             "token",
             "create",
@@ -235,7 +208,7 @@ fn token_create_prints_only_the_token_and_demo_loads() {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.lines().count(), 1);
     assert!(stdout.starts_with("tdk_"));
-    let out = Command::new(bin())
+    let out = tierdesk()
         .args(["demo", "--json", "--database-url", &url])
         .output()
         .unwrap();
@@ -246,7 +219,7 @@ fn token_create_prints_only_the_token_and_demo_loads() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["tickets"].as_array().unwrap().len(), 4);
-    let out = Command::new(bin())
+    let out = tierdesk()
         .args([
             "ticket",
             "list",
@@ -263,7 +236,7 @@ fn token_create_prints_only_the_token_and_demo_loads() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["items"][0]["team"], "Platform Engineering");
     // A second demo load is refused: the organisation exists.
-    let out = Command::new(bin())
+    let out = tierdesk()
         .args(["demo", "--database-url", &url])
         .output()
         .unwrap();
@@ -301,7 +274,7 @@ actions = [{ escalate = {} }]
     )
     .unwrap();
     let cfg = config.to_str().unwrap();
-    let out = Command::new(bin())
+    let out = tierdesk()
         .args(["migrate", "--config", cfg, "--database-url", &url])
         .output()
         .unwrap();
@@ -328,7 +301,7 @@ actions = [{ escalate = {} }]
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "[[sla.policies]]\nname = \"x\"\nwarn_at = 2.0\n").unwrap();
     let url2 = format!("sqlite://{}/t2.db", dir.path().display());
-    let out = Command::new(bin())
+    let out = tierdesk()
         .args([
             "migrate",
             "--config",
@@ -350,14 +323,14 @@ fn report_prints_a_table() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/t.db", dir.path().display());
     assert!(
-        Command::new(bin())
+        tierdesk()
             .args(["demo", "--database-url", &url])
             .output()
             .unwrap()
             .status
             .success()
     );
-    let out = Command::new(bin())
+    let out = tierdesk()
         .args(["report", "--as", "lena", "--database-url", &url])
         .output()
         .unwrap();
@@ -373,7 +346,7 @@ fn report_prints_a_table() {
         "{text}"
     );
     assert!(lines.iter().any(|l| l.starts_with("L1 ")), "{text}");
-    let out = Command::new(bin())
+    let out = tierdesk()
         .args(["report", "--as", "alice", "--database-url", &url])
         .output()
         .unwrap();
@@ -385,7 +358,7 @@ fn kb_import_is_idempotent_and_reports_bad_files_by_name() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/t.db", dir.path().display());
     assert!(
-        Command::new(bin())
+        tierdesk()
             .args(["demo", "--database-url", &url])
             .output()
             .unwrap()
@@ -402,7 +375,7 @@ fn kb_import_is_idempotent_and_reports_bad_files_by_name() {
     .unwrap();
     std::fs::write(kb.join("broken.md"), "---\ntitel: oops\n---\nbody\n").unwrap();
     let import = || {
-        Command::new(bin())
+        tierdesk()
             .args([
                 "kb",
                 "import",
@@ -444,7 +417,7 @@ fn kb_import_is_idempotent_and_reports_bad_files_by_name() {
     let third: serde_json::Value = serde_json::from_slice(&import().stdout).unwrap();
     assert_eq!(third["updated"], serde_json::json!(["printer.md"]));
     let out_dir = dir.path().join("out");
-    let out = Command::new(bin())
+    let out = tierdesk()
         .args([
             "kb",
             "export",

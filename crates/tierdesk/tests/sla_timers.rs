@@ -2,104 +2,13 @@
 //! a SIGKILL between them, and with two server processes sharing one PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-use tierdesk_store::DatabaseUrl;
+use serde_json::json;
 use tierdesk_store::testing::TestDb;
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_tierdesk")
-}
-
-fn url_text(url: &DatabaseUrl) -> String {
-    match url {
-        DatabaseUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
-        DatabaseUrl::Postgres(u) => u.clone(),
-    }
-}
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn start(url: &str) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(bin())
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--database-url",
-            url,
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return Server { child, base };
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("server did not start");
-}
-
-fn cli(url: &str, args: &[&str]) -> String {
-    let out = Command::new(bin())
-        .args(args)
-        .args(["--database-url", url])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
-async fn call(
-    client: &reqwest::Client,
-    method: reqwest::Method,
-    url: String,
-    token: &str,
-    body: Option<Value>,
-) -> Value {
-    let mut req = client.request(method, url).bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let r = req.send().await.unwrap();
-    let status = r.status();
-    let v: Value = r.json().await.unwrap_or(Value::Null);
-    assert!(status.is_success(), "{status}: {v}");
-    v
-}
+mod common;
+use common::{Server, call, cli, url_text};
 
 /// Demo organisation, a 2-second L1 response policy and a breach rule that escalates.
 async fn setup(url: &str, server: &Server, target: &str, warn_at: f64) -> String {
@@ -158,7 +67,7 @@ async fn wait_for(
 
 async fn sigkill_between_warning_and_breach(db: TestDb) {
     let url = url_text(&db.url);
-    let server = start(&url).await;
+    let server = common::start(&url, &[]).await;
     // Warning at 2 s, breach at 8 s: a wide window to kill the server in between.
     let admin = setup(&url, &server, "8s", 0.25).await;
     let client = reqwest::Client::new();
@@ -180,7 +89,7 @@ async fn sigkill_between_warning_and_breach(db: TestDb) {
     );
     drop(server); // SIGKILL before the breach at 8 s
     tokio::time::sleep(Duration::from_millis(800)).await;
-    let server = start(&url).await;
+    let server = common::start(&url, &[]).await;
     let k = wait_for(&client, &server.base, &admin, &key, "escalated", 15).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
     let k2 = kinds(&client, &server.base, &admin, &key).await;
@@ -223,9 +132,9 @@ async fn two_servers_on_one_postgres_fire_each_clock_once() {
         return;
     };
     let url = url_text(&db.url);
-    let a = start(&url).await;
+    let a = common::start(&url, &[]).await;
     let admin = setup(&url, &a, "2s", 0.75).await;
-    let b = start(&url).await;
+    let b = common::start(&url, &[]).await;
     let client = reqwest::Client::new();
     let mut keys = Vec::new();
     for i in 0..20 {
@@ -303,7 +212,7 @@ async fn webhook_retries_survive_a_restart_during_backoff() {
     let hook = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
 
-    let server = start(&url).await;
+    let server = common::start(&url, &[]).await;
     let admin = setup(&url, &server, "2s", 0.75).await;
     let client = reqwest::Client::new();
     call(
@@ -328,7 +237,7 @@ async fn webhook_retries_survive_a_restart_during_backoff() {
     }
     tokio::time::sleep(Duration::from_millis(300)).await; // the failed attempt is recorded
     drop(server); // SIGKILL during the backoff
-    let server = start(&url).await;
+    let server = common::start(&url, &[]).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     while seen.lock().unwrap().len() < 4 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;

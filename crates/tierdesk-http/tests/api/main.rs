@@ -10,4 +10,5 @@ mod idempotency;
 mod kb;
 mod reports;
 mod scenarios;
+mod search;
 mod sla;

@@ -1,10 +1,11 @@
 //! The demo organisation of SPEC §13, built through the same services the API uses.
 
+pub mod knowledge;
+
 use std::collections::BTreeMap;
 
 use tierdesk_domain::Roles;
 
-use crate::articles::{self, ArticleInput};
 use crate::auth::{AddUser, add_user, create_token};
 use crate::org::{self, CategoryInput, ServiceInput, TeamInput, TierInput};
 use crate::tickets::{
@@ -38,37 +39,6 @@ pub const USERS: [(&str, &str, &str, Option<&str>); 9] = [
     ("carol", "Carol (CAB approver)", "approver", None),
     ("alice", "Alice Requester", "requester", None),
     ("bob", "Bob Requester", "requester", None),
-];
-
-/// The three seed scenarios as SOPs: (title, keywords, service, category, L1, L2, L3 actions).
-pub const SOPS: [(&str, &str, &str, &str, &str, &str, &str); 3] = [
-    (
-        "User cannot log in",
-        "login log in sign in password locked account ldap oauth sso authentication",
-        "auth-service",
-        "access",
-        "Check the account status (locked, disabled, expired password) and the user's network; reset the password or unlock the account.",
-        "Verify the authentication logs and the LDAP/OAuth provider: bind errors, token issuer, clock skew, certificate expiry.",
-        "Fix the backend authentication service or its configuration; add a regression test and update this SOP.",
-    ),
-    (
-        "App running slow",
-        "slow latency timeout performance sluggish loading web app response time",
-        "web-app",
-        "performance",
-        "Collect the report details: which page, since when, how many users, a screenshot or request id.",
-        "Check container resources and HPA status: CPU/memory saturation, replica count, throttling, recent deploys.",
-        "Optimise the code, query or configuration; profile the hot path and ship the fix through change management.",
-    ),
-    (
-        "Database connection failure",
-        "database connection refused pool exhausted postgres timeout db error",
-        "database",
-        "database",
-        "Notify the DBA team and link the affected service; tell the requester an engineer is on it.",
-        "Validate the connection pool and database health: active connections, max_connections, replication, disk.",
-        "Patch the driver or the database configuration; record the fix as a known error if a workaround exists.",
-    ),
 ];
 
 /// What `tierdesk demo` created, with one token per demo user for the tour.
@@ -220,67 +190,7 @@ pub fn load(app: &App) -> Result<DemoSummary, AppError> {
             },
         )?;
     }
-    for (title, keywords, service, category, l1, l2, l3) in SOPS {
-        articles::create_unindexed(
-            app,
-            &admin,
-            ArticleInput {
-                kind: Some("sop".into()),
-                title: Some(title.into()),
-                body: Some(format!(
-                    "# {title}\n\n## L1 Service Desk\n{l1}\n\n## L2 Operations\n{l2}\n\n## L3 Engineering\n{l3}\n"
-                )),
-                keywords: Some(keywords.into()),
-                audience: Some("internal".into()),
-                status: Some("published".into()),
-                service: Some(service.into()),
-                category: Some(category.into()),
-                review_by: None,
-                slug: Some(articles::slugify(title)),
-            },
-        )?;
-    }
-    articles::create_unindexed(
-        app,
-        &admin,
-        ArticleInput {
-            kind: Some("faq".into()),
-            title: Some("How do I reset my password?".into()),
-            body: Some(
-                "Open the self-service portal, choose *Forgot password* and follow the email link."
-                    .into(),
-            ),
-            keywords: Some("password reset forgot login".into()),
-            audience: Some("public".into()),
-            status: Some("published".into()),
-            service: Some("auth-service".into()),
-            category: Some("access".into()),
-            review_by: None,
-            slug: None,
-        },
-    )?;
-    articles::create_unindexed(
-        app,
-        &admin,
-        ArticleInput {
-            kind: Some("postmortem".into()),
-            title: Some("Postmortem: database connection pool exhaustion".into()),
-            body: Some(
-                "## Impact\nweb-app returned errors for 42 minutes.\n\n## Root cause\nA driver upgrade halved the pool size.\n\n\
-                 ## Action items\n- Pin pool size in configuration (Platform Engineering)\n- Alert on pool saturation (DBA)\n- Update the SOP 'Database connection failure' (Service Desk)\n"
-                    .into(),
-            ),
-            keywords: Some("database pool exhaustion postmortem".into()),
-            audience: Some("internal".into()),
-            status: Some("published".into()),
-            service: Some("database".into()),
-            category: Some("database".into()),
-            review_by: None,
-            slug: None,
-        },
-    )?;
-
-    crate::search::after_write(app);
+    knowledge::load(app, &admin)?;
     let mut keys = Vec::new();
     let create = |requester: &str, title: &str, category: &str, impact: i64, urgency: i64| {
         tickets::create(
