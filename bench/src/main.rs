@@ -3,6 +3,7 @@
 //!
 //! `cargo run --release -p tierdesk-bench -- create` — ticket creation at concurrency 1 and 32.
 //! `cargo run --release -p tierdesk-bench -- large --tickets 1000000` — bulk load, then read latency.
+//! `cargo run --release -p tierdesk-bench -- kb --articles 100000` — knowledge search and suggestions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::{Child, Command, Stdio};
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 
+mod kb;
 mod timers;
 use tierdesk_app::{App, SystemClock, demo};
 use tierdesk_domain::calendar::Calendar;
@@ -50,6 +52,15 @@ enum Cmd {
         /// Seconds over which those fall due.
         #[arg(long, default_value_t = 30)]
         window: i64,
+    },
+    /// Knowledge base: load articles, reindex, then search, suggest and create tickets.
+    Kb {
+        /// Synthetic articles (about 1 KB each).
+        #[arg(long, default_value_t = 100_000)]
+        articles: u64,
+        /// Requests per measurement.
+        #[arg(long, default_value_t = 5_000)]
+        requests: usize,
     },
     /// Bulk-load tickets, then measure GET by key and a team queue.
     Large {
@@ -170,7 +181,7 @@ pub(crate) fn stats(mut lat: Vec<f64>, secs: f64) -> Stats {
 }
 
 /// Sends `requests` requests from `concurrency` workers; `make(i)` builds request i.
-async fn drive<F>(concurrency: usize, requests: usize, expect: u16, make: F) -> Stats
+pub(crate) async fn drive<F>(concurrency: usize, requests: usize, expect: u16, make: F) -> Stats
 where
     F: Fn(usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
 {
@@ -204,12 +215,12 @@ where
     stats(all, started.elapsed().as_secs_f64())
 }
 
-fn print_header() {
+pub(crate) fn print_header() {
     println!("| backend | test | concurrency | requests | per second | p50 ms | p99 ms | max ms |");
     println!("|---|---|---:|---:|---:|---:|---:|---:|");
 }
 
-fn print_row(backend: &str, test: &str, c: usize, s: &Stats) {
+pub(crate) fn print_row(backend: &str, test: &str, c: usize, s: &Stats) {
     println!(
         "| {backend} | {test} | {c} | {} | {:.0} | {:.2} | {:.2} | {:.2} |",
         s.n,
@@ -485,6 +496,7 @@ async fn main() {
             due,
             window,
         } => timers::run(&cli.bin, dir.path(), tickets, due, window).await,
+        Cmd::Kb { articles, requests } => kb::run(&cli.bin, dir.path(), articles, requests).await,
         Cmd::Large { tickets, requests } => {
             bench_large(
                 &cli.bin,

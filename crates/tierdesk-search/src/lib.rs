@@ -310,9 +310,9 @@ impl KbIndex {
         let searcher = self.reader.searcher();
         let mut b = query::Builder::new(&searcher, self.fields, &self.analyzer);
         let mut text = Vec::new();
-        b.text(&req.text, 1.0, req.as_you_type, &mut text)?;
+        b.text(&req.text, 1.0, req.as_you_type, false, &mut text)?;
         if let Some(more) = &req.more_text {
-            b.text(more, 0.4, false, &mut text)?;
+            b.text(more, 0.4, false, true, &mut text)?;
         }
         let snippets = SnippetGenerator::new(
             b.body_terms.clone(),

@@ -25,6 +25,9 @@ const FUZZY_WEIGHT: f32 = 0.6;
 const PREFIX_WEIGHT: f32 = 0.8;
 /// Analysed words taken from one text; the rest of a long description adds little.
 const MAX_WORDS: usize = 48;
+/// In secondary text (a ticket's description), words found in more than this share of the
+/// articles are left out: they barely change the ranking and cost the most to score.
+const COMMON_SHARE: f64 = 0.05;
 /// Share of the best field's score the other fields add for the same word.
 const TIE_BREAKER: f32 = 0.3;
 
@@ -264,12 +267,25 @@ impl<'a> Builder<'a> {
         ))))
     }
 
-    /// Clauses for `text` at `weight`: words are `Should`, quoted phrases `Must`.
+    /// Whether `token` is in more than [`COMMON_SHARE`] of the articles in some field.
+    fn is_common(&self, token: &str) -> Result<bool, SearchError> {
+        let limit = (self.searcher.num_docs() as f64 * COMMON_SHARE) as u64;
+        for (f, _) in self.fields.weighted() {
+            if self.doc_freq(f, token)? > limit {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Clauses for `text` at `weight`: words are `Should`, quoted phrases `Must`. With
+    /// `secondary`, words common across the articles are left out.
     pub(crate) fn text(
         &mut self,
         text: &str,
         weight: f32,
         as_you_type: bool,
+        secondary: bool,
         out: &mut Vec<(Occur, Box<dyn Query>)>,
     ) -> Result<(), SearchError> {
         let mut words = 0;
@@ -322,7 +338,7 @@ impl<'a> Builder<'a> {
                     let toks = tokens(self.analyzer, &raw);
                     let last = toks.len().saturating_sub(1);
                     for (i, (_, t)) in toks.iter().enumerate() {
-                        if !self.seen.insert(t.clone()) {
+                        if !self.seen.insert(t.clone()) || (secondary && self.is_common(t)?) {
                             continue;
                         }
                         let p = if i == last { prefix.as_deref() } else { None };
@@ -388,12 +404,26 @@ impl<'a> Builder<'a> {
         if f.public_only {
             must(exact(self.fields.audience, "public"));
         }
-        let statuses: Vec<(Occur, Box<dyn Query>)> = f
+        // Usually every indexed article is published: then the status filter would only cost.
+        let all: u64 = self
+            .searcher
+            .segment_readers()
+            .iter()
+            .map(|r| u64::from(r.max_doc()))
+            .sum();
+        let matching: u64 = f
             .statuses
             .iter()
-            .map(|s| (Occur::Should, exact(self.fields.status, s)))
-            .collect();
-        must(Box::new(BooleanQuery::new(statuses)));
+            .map(|s| self.doc_freq(self.fields.status, s).unwrap_or(0))
+            .sum();
+        if matching < all {
+            let statuses: Vec<(Occur, Box<dyn Query>)> = f
+                .statuses
+                .iter()
+                .map(|s| (Occur::Should, exact(self.fields.status, s)))
+                .collect();
+            must(Box::new(BooleanQuery::new(statuses)));
+        }
         if let Some(k) = &f.kind {
             must(exact(self.fields.kind, k));
         }
