@@ -16,12 +16,13 @@ use crate::{drive, print_header, print_row, rss_mb, start, stats, token};
 /// Queries as users type them: the relevance set's ticket phrasings, fragments of the corpus's
 /// titles, and the same with a typo in the longest word.
 fn queries(seed: u64) -> Vec<String> {
-    let mut out: Vec<String> = include_str!("../../crates/tierdesk-app/tests/relevance_queries.txt")
-        .lines()
-        .filter(|l| !l.starts_with('#') && l.contains('|'))
-        .filter_map(|l| l.split('|').next())
-        .map(|q| q.trim().to_owned())
-        .collect();
+    let mut out: Vec<String> =
+        include_str!("../../crates/tierdesk-app/tests/relevance_queries.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#') && l.contains('|'))
+            .filter_map(|l| l.split('|').next())
+            .map(|q| q.trim().to_owned())
+            .collect();
     for i in 0..300u64 {
         let title = corpus::article(seed, i * 7919).title;
         let words: Vec<&str> = title.split_whitespace().skip(1).take(3).collect();
@@ -93,7 +94,11 @@ pub async fn run(bin: &str, dir: &Path, articles: u64, requests: usize) {
         .args(["kb", "reindex", "--json", "--database-url", &url_text])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let wall = t.elapsed().as_secs_f64();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let index_dir = dir.join("kb.db.kb-index");
@@ -117,7 +122,8 @@ pub async fn run(bin: &str, dir: &Path, articles: u64, requests: usize) {
     print_header();
     for (who, tok) in [("agent", agent.clone()), ("requester", requester.clone())] {
         for c in [1usize, 4] {
-            let (client, base, tok, qs) = (client.clone(), server.base.clone(), tok.clone(), qs.clone());
+            let (client, base, tok, qs) =
+                (client.clone(), server.base.clone(), tok.clone(), qs.clone());
             let s = drive(c, requests, 200, move |i| {
                 let q = &qs[i % qs.len()];
                 client
@@ -129,11 +135,20 @@ pub async fn run(bin: &str, dir: &Path, articles: u64, requests: usize) {
         }
     }
     for c in [1usize, 4] {
-        let (client, base, tok, qs) = (client.clone(), server.base.clone(), requester.clone(), qs.clone());
+        let (client, base, tok, qs) = (
+            client.clone(),
+            server.base.clone(),
+            requester.clone(),
+            qs.clone(),
+        );
         let s = drive(c, requests, 200, move |i| {
             // As typed: the query cut in the middle of its last word.
             let q = &qs[i % qs.len()];
-            let cut = q.char_indices().map(|(k, _)| k).nth(q.chars().count() * 3 / 4).unwrap_or(q.len());
+            let cut = q
+                .char_indices()
+                .map(|(k, _)| k)
+                .nth(q.chars().count() * 3 / 4)
+                .unwrap_or(q.len());
             client
                 .get(format!("{base}/api/v1/kb/suggest?q={}", encode(&q[..cut])))
                 .bearer_auth(&tok)
@@ -142,7 +157,12 @@ pub async fn run(bin: &str, dir: &Path, articles: u64, requests: usize) {
         print_row("sqlite", "GET /kb/suggest (requester)", c, &s);
     }
     for c in [1usize, 4] {
-        let (client, base, tok, qs) = (client.clone(), server.base.clone(), agent.clone(), qs.clone());
+        let (client, base, tok, qs) = (
+            client.clone(),
+            server.base.clone(),
+            agent.clone(),
+            qs.clone(),
+        );
         let s = drive(c, requests / 2, 201, move |i| {
             let q = &qs[i % qs.len()];
             client
@@ -154,12 +174,16 @@ pub async fn run(bin: &str, dir: &Path, articles: u64, requests: usize) {
         print_row("sqlite", "POST /tickets (with suggestions)", c, &s);
     }
     println!();
-    println!("server RSS after the runs: {:.1} MB", rss_mb(server.child.id()));
+    println!(
+        "server RSS after the runs: {:.1} MB",
+        rss_mb(server.child.id())
+    );
 
     // The suggestion step of ticket creation, in-process on the same index.
     let (u, d, q2) = (url.clone(), index_dir.clone(), qs.clone());
     let (with, without) = tokio::task::spawn_blocking(move || {
-        let app = App::open_with_index(&u, Arc::new(SystemClock), KbSearch::open(&d).unwrap()).unwrap();
+        let app =
+            App::open_with_index(&u, Arc::new(SystemClock), KbSearch::open(&d).unwrap()).unwrap();
         let dana = Principal::from(app.store.read(|r| r.user_by_name("dana")).unwrap().unwrap());
         let mut lat = Vec::new();
         for (i, q) in q2.iter().cycle().take(2000).enumerate() {
