@@ -8,6 +8,7 @@ pub mod clock;
 pub mod corpus;
 pub mod demo;
 mod error;
+pub mod intake;
 pub mod kb_io;
 pub mod metrics;
 pub mod org;
@@ -71,6 +72,7 @@ impl App {
         store.migrate(clock.now())?;
         let app = App::new(store, clock, kb);
         org::ensure_default_tiers(&app)?;
+        intake::ensure_monitoring_user(&app)?;
         Ok(app)
     }
 

@@ -27,6 +27,7 @@ pub struct Metrics {
     requests_created: AtomicU64,
     escalations: AtomicU64,
     http: Mutex<BTreeMap<(String, String, u16), Histogram>>,
+    intake: Mutex<BTreeMap<(String, String), (u64, u64)>>,
 }
 
 impl Metrics {
@@ -43,6 +44,17 @@ impl Metrics {
     /// Counts escalations (manual or by rule).
     pub fn escalated(&self, n: u64) {
         self.escalations.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Counts a received notification and its alerts by integration kind and outcome.
+    pub fn intake(&self, kind: &str, outcome: &str, alerts: u64) {
+        if let Ok(mut map) = self.intake.lock() {
+            let e = map
+                .entry((kind.to_owned(), outcome.to_owned()))
+                .or_default();
+            e.0 += 1;
+            e.1 += alerts;
+        }
     }
 
     /// Records one HTTP request.
@@ -121,6 +133,23 @@ pub fn render(app: &App) -> Result<String, AppError> {
         "tierdesk_tickets_created_total{{kind=\"request\"}} {}",
         m.requests_created.load(Ordering::Relaxed)
     );
+    let _ = writeln!(
+        out,
+        "# HELP tierdesk_intake_notifications_total Monitoring notifications received by this process, by integration kind and outcome."
+    );
+    let _ = writeln!(out, "# TYPE tierdesk_intake_notifications_total counter");
+    let _ = writeln!(
+        out,
+        "# HELP tierdesk_intake_alerts_total Alerts in those notifications."
+    );
+    let _ = writeln!(out, "# TYPE tierdesk_intake_alerts_total counter");
+    if let Ok(map) = m.intake.lock() {
+        for ((kind, outcome), (n, alerts)) in map.iter() {
+            let labels = format!("kind=\"{}\",outcome=\"{}\"", esc(kind), esc(outcome));
+            let _ = writeln!(out, "tierdesk_intake_notifications_total{{{labels}}} {n}");
+            let _ = writeln!(out, "tierdesk_intake_alerts_total{{{labels}}} {alerts}");
+        }
+    }
     let _ = writeln!(
         out,
         "# HELP tierdesk_escalations_total Escalations performed by this process (manual and by rule)."

@@ -39,6 +39,9 @@ pub enum EventKind {
     Reminder,
     /// Clocks recomputed after a policy or calendar change (`tierdesk sla repair`).
     SlaRecomputed,
+    /// Monitoring activity on an alert-born incident: alerts added or resolved, flapping, a
+    /// storm group attached.
+    Alert,
 }
 
 impl EventKind {
@@ -57,6 +60,7 @@ impl EventKind {
             EventKind::SlaBreach => "sla_breach",
             EventKind::Reminder => "reminder",
             EventKind::SlaRecomputed => "sla_recomputed",
+            EventKind::Alert => "alert",
         }
     }
 
@@ -66,7 +70,7 @@ impl EventKind {
     }
 
     /// Every kind.
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 13] = [
         EventKind::Created,
         EventKind::Commented,
         EventKind::StatusChanged,
@@ -79,6 +83,7 @@ impl EventKind {
         EventKind::SlaBreach,
         EventKind::Reminder,
         EventKind::SlaRecomputed,
+        EventKind::Alert,
     ];
 }
 

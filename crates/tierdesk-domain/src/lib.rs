@@ -3,6 +3,7 @@
 //! No I/O, no async, no clock: every function that depends on time takes `now`.
 //! The storage, application and HTTP layers build on these types.
 
+pub mod alert;
 pub mod calendar;
 pub mod duration;
 pub mod error;

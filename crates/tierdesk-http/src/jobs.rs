@@ -79,6 +79,33 @@ pub async fn kb_indexer(app: App, mut stop: watch::Receiver<bool>) {
     }
 }
 
+/// Opens an incident for every integration whose heartbeat is overdue (within a second of the
+/// deadline).
+pub async fn heartbeat_watch(app: App, mut stop: watch::Receiver<bool>) {
+    loop {
+        let a = app.clone();
+        let next = blocking(move || {
+            let opened = tierdesk_app::intake::heartbeat::check_overdue(&a, a.now())?;
+            if opened > 0 {
+                tracing::warn!(opened, "heartbeats missed");
+            }
+            tierdesk_app::intake::heartbeat::next_due(&a)
+        })
+        .await;
+        let wait = match next {
+            Ok(n) => until(&app, n).max(Duration::from_millis(100)),
+            Err(e) => {
+                tracing::warn!(error = %e, "heartbeat watch");
+                MAX_SLEEP
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
 /// Delivers queued webhooks with HMAC signatures, retrying with backoff.
 pub async fn webhook_deliverer(app: App, mut stop: watch::Receiver<bool>) {
     let client = match reqwest::Client::builder()

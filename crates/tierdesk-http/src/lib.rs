@@ -22,11 +22,17 @@ pub use problem::ApiError;
 /// Largest request body accepted; larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// Notifications being applied at once; more are refused with 503 / 429 instead of queueing
+/// without bound.
+pub const INTAKE_SLOTS: usize = 256;
+
 /// Shared state of every handler.
 #[derive(Clone)]
 pub struct AppState {
     /// The application services.
     pub app: App,
+    /// Permits for monitoring notifications in flight.
+    pub intake_slots: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(OpenApi)]
@@ -59,7 +65,7 @@ pub fn router_and_openapi(app: App) -> (Router, utoipa::openapi::OpenApi) {
     let (router, doc) =
         routes::table(OpenApiRouter::with_openapi(ApiDoc::openapi())).split_for_parts();
     let doc_json = doc.clone();
-    let router = router
+    let router = routes::extra_methods(router)
         .route(
             "/api/v1/openapi.json",
             axum::routing::get(move || {
@@ -74,9 +80,25 @@ pub fn router_and_openapi(app: App) -> (Router, utoipa::openapi::OpenApi) {
         ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(problem::panic_response))
-        .layer(TraceLayer::new_for_http())
-        .with_state(AppState { app });
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {
+            tracing::debug_span!("request", method = %req.method(), path = %redacted_path(req.uri().path()))
+        }))
+        .with_state(AppState {
+            app,
+            intake_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(INTAKE_SLOTS)),
+        });
     (router, doc)
+}
+
+/// The request path for logs, with integration keys (the last segment of intake URLs) hidden.
+fn redacted_path(path: &str) -> String {
+    match path.strip_prefix("/api/v1/intake/") {
+        Some(rest) => match rest.split_once('/') {
+            Some((kind, _)) => format!("/api/v1/intake/{kind}/***"),
+            None => path.to_owned(),
+        },
+        None => path.to_owned(),
+    }
 }
 
 /// Records each request's latency by method, route template and status.
@@ -118,6 +140,10 @@ pub async fn serve(
     let mut tasks = vec![tokio::spawn(jobs::kb_indexer(app.clone(), stop_rx.clone()))];
     if background_jobs {
         tasks.push(tokio::spawn(jobs::sla_timer(app.clone(), stop_rx.clone())));
+        tasks.push(tokio::spawn(jobs::heartbeat_watch(
+            app.clone(),
+            stop_rx.clone(),
+        )));
         tasks.push(tokio::spawn(jobs::webhook_deliverer(app.clone(), stop_rx)));
     }
     let served = axum::serve(listener, router(app))

@@ -19,10 +19,10 @@ use std::sync::mpsc;
 pub use error::StoreError;
 pub use migrate::{MIGRATIONS, Migration};
 pub use repo::{
-    ArticleChange, ArticleRecord, ArticleVersion, AttemptRecord, BacklogRow, CategoryRecord,
-    ConfigList, EventRecord, GroupBy, IdempotencyRecord, NewArticle, NewService, NewUser,
-    OutboxItem, Repo, ReportRow, ServiceRecord, TeamRecord, TicketArticle, TicketFilter,
-    TicketSort, UserRecord, WebhookRecord,
+    AlertGroupRecord, AlertRecord, AlertUpsert, ArticleChange, ArticleRecord, ArticleVersion,
+    AttemptRecord, BacklogRow, CategoryRecord, ConfigList, EventRecord, GroupBy, IdempotencyRecord,
+    IntegrationRecord, NewArticle, NewService, NewUser, OutboxItem, Repo, ReportRow, ServiceRecord,
+    SilenceRecord, TeamRecord, TicketArticle, TicketFilter, TicketSort, UserRecord, WebhookRecord,
 };
 pub use value::{Conn, Dialect, Row, Value};
 

@@ -42,6 +42,12 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_kb_search.sql"),
         postgres: include_str!("../migrations/postgres/0004_kb_search.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_alert_intake",
+        sqlite: include_str!("../migrations/sqlite/0005_alert_intake.sql"),
+        postgres: include_str!("../migrations/postgres/0005_alert_intake.sql"),
+    },
 ];
 
 /// Applies every migration not yet applied, each in its own transaction. Returns the versions

@@ -64,6 +64,32 @@ where
     })
 }
 
+/// Applies a change made by the system (no user: monitoring intake, heartbeats) to ticket `id`
+/// inside a write, with the same bookkeeping as [`mutate`].
+pub(crate) fn system_change<F>(
+    repo: &mut Repo<'_>,
+    cfg: &crate::sla::SlaConfig,
+    id: i64,
+    now: DateTime<Utc>,
+    op: F,
+) -> Result<Ticket, AppError>
+where
+    F: FnOnce(&mut Ticket) -> Result<Change, AppError>,
+{
+    let mut t = repo
+        .ticket_by_id(id, true)?
+        .ok_or_else(|| AppError::NotFound(format!("ticket {id}")))?;
+    let before = t.clone();
+    let (kind, public, extra) = op(&mut t)?;
+    let fact = fact_for(&t, kind, now, false, public, None);
+    refresh(repo, cfg, &mut t, Some(fact))?;
+    repo.update_ticket(&t, before.version)?;
+    let event = NewEvent::change(kind, public, &before, &t, extra);
+    repo.append_event(t.id, now, None, &event)?;
+    webhooks::fan_out(repo, &cfg.webhooks, &t, kind.as_str(), &event.data, now)?;
+    Ok(t)
+}
+
 /// `POST /tickets/{key}/comments` body.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -3,6 +3,7 @@
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use tierdesk_domain::Channel;
 use tierdesk_domain::{Priority, Status, Ticket};
 use tierdesk_store::{TicketFilter, TicketSort};
 
@@ -25,6 +26,8 @@ pub struct ListQuery {
     pub assignee: Option<String>,
     /// `P1`..`P4`.
     pub priority: Option<String>,
+    /// Intake channel: `portal`, `api`, `email`, `chat` or `alert`.
+    pub channel: Option<String>,
     /// Substring of the title or key.
     pub q: Option<String>,
     /// `created` (newest first, default) or `sla_due` (open tickets, earliest due first).
@@ -113,6 +116,11 @@ pub fn list(app: &App, p: &Principal, q: &ListQuery) -> Result<TicketPage, AppEr
         .priority
         .as_deref()
         .map(|s| Priority::parse("priority", s))
+        .transpose()?;
+    f.channel = q
+        .channel
+        .as_deref()
+        .map(|s| Channel::parse("channel", s))
         .transpose()?;
     if let Some(qs) = &q.q {
         if qs.chars().count() > 200 {

@@ -231,6 +231,57 @@ fn request_hash(input: &CreateTicket) -> String {
         .collect()
 }
 
+/// What [`open_in`] opens.
+pub(crate) struct OpenSpec {
+    /// The ticket's fields.
+    pub new: NewTicket,
+    /// Tier level to open at (default: the first).
+    pub tier: Option<i32>,
+    /// Team (default: routed from service, category and tier).
+    pub team: Option<i64>,
+    /// Who opens it (none for the system).
+    pub actor: Option<i64>,
+    /// Whether an agent opens it (for the SLA facts).
+    pub by_agent: bool,
+}
+
+/// Opens a ticket inside a write: routes the team, numbers it, computes its SLA clocks, inserts
+/// it with its `created` event and queues it for webhook subscribers.
+pub(crate) fn open_in(
+    repo: &mut Repo<'_>,
+    cfg: &crate::sla::SlaConfig,
+    spec: OpenSpec,
+    now: DateTime<Utc>,
+) -> Result<Ticket, AppError> {
+    let tier = cfg
+        .tiers
+        .iter()
+        .find(|t| Some(t.level) == spec.tier)
+        .or_else(|| cfg.tiers.first())
+        .ok_or_else(|| AppError::Conflict("no tiers are configured".into()))?
+        .clone();
+    let team = match spec.team {
+        Some(t) => Some(t),
+        None => route_team(repo, spec.new.service_id, spec.new.category_id, &tier, None)?
+            .map(|(t, _)| t),
+    };
+    let number = repo.next_ticket_number(spec.new.kind)?;
+    let mut ticket = Ticket::open(spec.new, number, tier.level, team, now);
+    let created = fact_for(&ticket, EventKind::Created, now, spec.by_agent, true, None);
+    refresh(repo, cfg, &mut ticket, Some(created))?;
+    ticket.id = repo.insert_ticket(&ticket)?;
+    repo.append_event(ticket.id, now, spec.actor, &NewEvent::created(&ticket))?;
+    webhooks::fan_out(
+        repo,
+        &cfg.webhooks,
+        &ticket,
+        EventKind::Created.as_str(),
+        &serde_json::json!({}),
+        now,
+    )?;
+    Ok(ticket)
+}
+
 /// Creates a ticket at the first tier. With an idempotency key, a repeat of the same request
 /// returns the first answer; the same key with another body is refused.
 pub fn create(
@@ -337,48 +388,27 @@ pub fn create(
         let service_id = service_id.or(category.as_ref().and_then(|c| c.default_service_id));
         let category_id = category.map(|c| c.id);
         let cfg = cache.get(repo)?;
-        let first = cfg
-            .tiers
-            .first()
-            .ok_or_else(|| AppError::Conflict("no tiers are configured".into()))?
-            .clone();
-        let team = route_team(repo, service_id, category_id, &first, None)?.map(|(t, _)| t);
-        let number = repo.next_ticket_number(kind)?;
-        let new = NewTicket {
-            kind,
-            title,
-            description,
-            requester_id,
-            channel,
-            category_id,
-            service_id,
-            impact,
-            urgency,
-            tags,
-        };
-        let mut ticket = Ticket::open(new, number, first.level, team, now);
-        let created = fact_for(
-            &ticket,
-            EventKind::Created,
-            now,
-            principal.is_agent(),
-            true,
-            None,
-        );
-        refresh(repo, &cfg, &mut ticket, Some(created))?;
-        ticket.id = repo.insert_ticket(&ticket)?;
-        repo.append_event(
-            ticket.id,
-            now,
-            Some(principal.id),
-            &NewEvent::created(&ticket),
-        )?;
-        webhooks::fan_out(
+        let ticket = open_in(
             repo,
-            &cfg.webhooks,
-            &ticket,
-            EventKind::Created.as_str(),
-            &serde_json::json!({}),
+            &cfg,
+            OpenSpec {
+                new: NewTicket {
+                    kind,
+                    title,
+                    description,
+                    requester_id,
+                    channel,
+                    category_id,
+                    service_id,
+                    impact,
+                    urgency,
+                    tags,
+                },
+                tier: None,
+                team: None,
+                actor: Some(principal.id),
+                by_agent: principal.is_agent(),
+            },
             now,
         )?;
         for s in &suggestions {

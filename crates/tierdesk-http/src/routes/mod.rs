@@ -1,15 +1,18 @@
 //! The URL map: every route, in one table, registered with its OpenAPI description.
 
+mod alerting;
 mod articles;
+mod intake;
 mod org;
 mod reports;
 mod sla;
 mod system;
 mod tickets;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use crate::AppState;
@@ -63,6 +66,46 @@ pub fn table(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(reports::summary))
         .routes(routes!(reports::summary_csv))
         .routes(routes!(reports::metrics))
+        .routes(routes!(alerting::list, alerting::create))
+        .routes(routes!(alerting::update))
+        .routes(routes!(alerting::rotate_key))
+        .routes(routes!(alerting::list_silences, alerting::create_silence))
+        .routes(routes!(alerting::expire_silence))
+        .routes(routes!(intake::ticket_alerts))
+        .routes(
+            routes!(intake::alertmanager_key)
+                .layer(DefaultBodyLimit::max(intake::MAX_WEBHOOK_BYTES)),
+        )
+        .routes(
+            routes!(intake::alertmanager).layer(DefaultBodyLimit::max(intake::MAX_WEBHOOK_BYTES)),
+        )
+        .routes(
+            routes!(intake::grafana_key).layer(DefaultBodyLimit::max(intake::MAX_WEBHOOK_BYTES)),
+        )
+        .routes(routes!(intake::grafana).layer(DefaultBodyLimit::max(intake::MAX_WEBHOOK_BYTES)))
+        .routes(
+            routes!(intake::generic_key).layer(DefaultBodyLimit::max(intake::MAX_WEBHOOK_BYTES)),
+        )
+        .routes(routes!(intake::generic).layer(DefaultBodyLimit::max(intake::MAX_WEBHOOK_BYTES)))
+        .routes(routes!(intake::heartbeat_key))
+        .routes(routes!(intake::heartbeat))
+        .routes(routes!(intake::pagerduty).layer(DefaultBodyLimit::max(intake::MAX_PD_BYTES)))
+}
+
+/// Methods the OpenAPI document lists under their twin: a heartbeat by GET, Grafana's PUT.
+pub fn extra_methods(r: axum::Router<AppState>) -> axum::Router<AppState> {
+    use axum::routing::{get, put};
+    let limit = || DefaultBodyLimit::max(intake::MAX_WEBHOOK_BYTES);
+    r.route("/api/v1/intake/heartbeat/{key}", get(intake::heartbeat_key))
+        .route("/api/v1/intake/heartbeat", get(intake::heartbeat))
+        .route(
+            "/api/v1/intake/grafana/{key}",
+            put(intake::grafana_key).layer(limit()),
+        )
+        .route(
+            "/api/v1/intake/grafana",
+            put(intake::grafana).layer(limit()),
+        )
 }
 
 /// Unknown paths: a problem+json 404.

@@ -283,6 +283,106 @@ fn table() -> Vec<Row> {
             none,
             AGENTS,
         ),
+        r(M::GET, "/api/v1/tickets/{key}/alerts", Ticket, none, AGENTS),
+        r(M::GET, "/api/v1/integrations", None, none, ADMIN),
+        r(
+            M::POST,
+            "/api/v1/integrations",
+            None,
+            |n| Some(json!({"name": format!("m{n}"), "kind": "alertmanager"})),
+            ADMIN_CREATE,
+        ),
+        r(
+            M::PATCH,
+            "/api/v1/integrations/{name}",
+            Named,
+            |_| Some(json!({"flap_changes": 3})),
+            ADMIN,
+        ),
+        r(
+            M::POST,
+            "/api/v1/integrations/{name}/rotate-key",
+            Named,
+            none,
+            ADMIN,
+        ),
+        r(M::GET, "/api/v1/silences", None, none, AGENTS),
+        r(
+            M::POST,
+            "/api/v1/silences",
+            None,
+            |_| Some(json!({"matchers": ["alertname=X"], "duration": "1h", "comment": "m"})),
+            [401, 403, 403, 403, 403, 201, 201, 201],
+        ),
+        r(
+            M::DELETE,
+            "/api/v1/silences/{id}",
+            Named,
+            none,
+            [401, 403, 403, 403, 403, 204, 204, 204],
+        ),
+        // Receivers take an integration key, never a user token.
+        r(
+            M::POST,
+            "/api/v1/intake/alertmanager",
+            None,
+            |_| Some(json!({})),
+            [401; 8],
+        ),
+        r(
+            M::POST,
+            "/api/v1/intake/alertmanager/{key}",
+            Ticket,
+            |_| Some(json!({})),
+            [401; 8],
+        ),
+        r(
+            M::POST,
+            "/api/v1/intake/grafana",
+            None,
+            |_| Some(json!({})),
+            [401; 8],
+        ),
+        r(
+            M::POST,
+            "/api/v1/intake/grafana/{key}",
+            Ticket,
+            |_| Some(json!({})),
+            [401; 8],
+        ),
+        r(
+            M::POST,
+            "/api/v1/intake/generic",
+            None,
+            |_| Some(json!({})),
+            [401; 8],
+        ),
+        r(
+            M::POST,
+            "/api/v1/intake/generic/{key}",
+            Ticket,
+            |_| Some(json!({})),
+            [401; 8],
+        ),
+        r(M::POST, "/api/v1/intake/heartbeat", None, none, [401; 8]),
+        r(
+            M::POST,
+            "/api/v1/intake/heartbeat/{key}",
+            Ticket,
+            none,
+            [401; 8],
+        ),
+        r(
+            M::POST,
+            "/v2/enqueue",
+            None,
+            |_| {
+                Some(
+                    json!({"routing_key": "0123456789abcdef0123456789abcdef", "event_action": "trigger", "payload": {"summary": "s", "source": "h", "severity": "info"}}),
+                )
+            },
+            [400; 8],
+        ),
         r(M::GET, "/api/v1/sla/policies", None, none, AGENTS),
         r(
             M::PUT,
@@ -431,22 +531,35 @@ async fn authorization_matrix() {
                 Obj::Fixed => row.path.replace("{id}", "1").replace("{short}", "L1"),
                 Obj::Named => {
                     let name = format!("n{n}");
-                    let setup = if row.path.starts_with("/api/v1/calendars") {
+                    let (method, setup, body) = if row.path.starts_with("/api/v1/calendars") {
                         (
+                            Method::PUT,
                             format!("/api/v1/calendars/{name}"),
                             json!({"time_zone": "UTC", "hours": {"tue": ["08:00-16:00"]}}),
                         )
+                    } else if row.path.starts_with("/api/v1/integrations") {
+                        (
+                            Method::POST,
+                            "/api/v1/integrations".to_owned(),
+                            json!({"name": name, "kind": "generic"}),
+                        )
+                    } else if row.path.starts_with("/api/v1/silences") {
+                        (
+                            Method::POST,
+                            "/api/v1/silences".to_owned(),
+                            json!({"matchers": ["alertname=Matrix"], "duration": "1h", "comment": "matrix"}),
+                        )
                     } else {
                         (
+                            Method::PUT,
                             format!("/api/v1/webhooks/{name}"),
                             json!({"url": "http://127.0.0.1:9/x", "secret": "0123456789abcdef", "events": ["created"]}),
                         )
                     };
-                    let r = app
-                        .call(Method::PUT, Some("admin"), &setup.0, Some(setup.1))
-                        .await;
-                    assert_eq!(r.status, 200, "{}", r.text);
-                    row.path.replace("{name}", &name)
+                    let r = app.call(method, Some("admin"), &setup, Some(body)).await;
+                    assert!(r.status.is_success(), "{}", r.text);
+                    let id = r.json["id"].as_i64().unwrap_or(0).to_string();
+                    row.path.replace("{name}", &name).replace("{id}", &id)
                 }
             };
             let r = app
@@ -459,7 +572,8 @@ async fn authorization_matrix() {
                     row.method, row.path, r.status, r.text
                 ));
             }
-            if r.status.as_u16() >= 400 {
+            // The PagerDuty-compatible endpoint answers in PagerDuty's own shapes.
+            if r.status.as_u16() >= 400 && row.path != "/v2/enqueue" {
                 assert_eq!(
                     r.headers["content-type"], "application/problem+json",
                     "{} {} as {persona}",

@@ -7,6 +7,7 @@ mod audit;
 mod bad_input;
 mod harness;
 mod idempotency;
+mod intake;
 mod kb;
 mod reports;
 mod scenarios;

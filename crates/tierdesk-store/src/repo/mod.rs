@@ -2,6 +2,7 @@
 //!
 //! A [`Repo`] is handed to the closures of [`crate::Store::write`] and [`crate::Store::read`].
 
+mod alerts;
 mod articles;
 mod org;
 mod reports;
@@ -10,6 +11,7 @@ mod tickets;
 mod users;
 mod webhooks;
 
+pub use alerts::{AlertGroupRecord, AlertRecord, AlertUpsert, IntegrationRecord, SilenceRecord};
 pub use articles::{ArticleChange, ArticleRecord, ArticleVersion, NewArticle, TicketArticle};
 pub use org::{CategoryRecord, NewService, ServiceRecord, TeamRecord};
 pub use reports::{BacklogRow, GroupBy, ReportRow};

@@ -174,6 +174,8 @@ pub struct TicketFilter {
     pub assignee_id: Option<i64>,
     /// Priority.
     pub priority: Option<Priority>,
+    /// Intake channel.
+    pub channel: Option<Channel>,
     /// Substring of title or key.
     pub q: Option<String>,
     /// Order.
@@ -333,6 +335,9 @@ impl Repo<'_> {
         }
         if let Some(p) = f.priority {
             w.add("priority = ?", Value::from(p.as_str()));
+        }
+        if let Some(c) = f.channel {
+            w.add("channel = ?", Value::from(c.as_str()));
         }
         if let Some(q) = &f.q {
             let pattern = format!(
