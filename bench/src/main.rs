@@ -4,6 +4,7 @@
 //! `cargo run --release -p tierdesk-bench -- create` — ticket creation at concurrency 1 and 32.
 //! `cargo run --release -p tierdesk-bench -- large --tickets 1000000` — bulk load, then read latency.
 //! `cargo run --release -p tierdesk-bench -- kb --articles 100000` — knowledge search and suggestions.
+//! `cargo run --release -p tierdesk-bench -- alerts` — alert intake throughput.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::process::{Child, Command, Stdio};
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 
+mod alerts;
 mod kb;
 mod timers;
 use tierdesk_app::{App, SystemClock, demo};
@@ -52,6 +54,12 @@ enum Cmd {
         /// Seconds over which those fall due.
         #[arg(long, default_value_t = 30)]
         window: i64,
+    },
+    /// Alert intake: Alertmanager batches of 100 alerts, PagerDuty single events.
+    Alerts {
+        /// Alertmanager notifications per concurrency level.
+        #[arg(long, default_value_t = 2_000)]
+        notifications: usize,
     },
     /// Knowledge base: load articles, reindex, then search, suggest and create tickets.
     Kb {
@@ -162,6 +170,13 @@ pub(crate) struct Stats {
     pub(crate) p50: f64,
     pub(crate) p99: f64,
     pub(crate) max: f64,
+}
+
+impl Stats {
+    /// Wall time of the run.
+    pub(crate) fn secs(&self) -> f64 {
+        self.secs
+    }
 }
 
 pub(crate) fn stats(mut lat: Vec<f64>, secs: f64) -> Stats {
@@ -496,6 +511,7 @@ async fn main() {
             due,
             window,
         } => timers::run(&cli.bin, dir.path(), tickets, due, window).await,
+        Cmd::Alerts { notifications } => alerts::run(&cli.bin, &sqlite_url, notifications).await,
         Cmd::Kb { articles, requests } => kb::run(&cli.bin, dir.path(), articles, requests).await,
         Cmd::Large { tickets, requests } => {
             bench_large(

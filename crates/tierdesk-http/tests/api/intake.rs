@@ -336,3 +336,56 @@ async fn overdue(app: &TestApp) -> usize {
     app.with_app(|a| tierdesk_app::intake::heartbeat::check_overdue(a, a.now()).unwrap())
         .await
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storm_of_100_000_alerts_over_1_000_fingerprints_makes_1_000_incidents() {
+    on_each_backend(|app| async move {
+        let b = app.backend;
+        // The full storm on SQLite; PostgreSQL (the same code, over the network on these two
+        // cores) gets a fifth of it to keep the suite short.
+        let total: usize = if b == "sqlite" { 100_000 } else { 20_000 };
+        let k = integration(&app, json!({"name": "pd-storm", "kind": "pagerduty", "storm_groups_per_minute": 0})).await;
+        let started = std::time::Instant::now();
+        let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            let (client, base, k, next) = (app.client.clone(), app.base.clone(), k.clone(), next.clone());
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= total {
+                        break;
+                    }
+                    let body = json!({"routing_key": k, "event_action": "trigger", "dedup_key": format!("fp-{}", i % 1000),
+                        "payload": {"summary": format!("Probe {} failed (#{i})", i % 1000), "source": "blackbox", "severity": "error"}});
+                    let r = client.post(format!("{base}/v2/enqueue")).json(&body).send().await.unwrap();
+                    assert_eq!(r.status(), 202);
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let secs = started.elapsed().as_secs_f64();
+        eprintln!("[{b}] {total} PagerDuty events in {secs:.1} s ({:.0}/s)", total as f64 / secs);
+        let (occurrences, alerts, groups, incidents) = app
+            .with_app(|a| {
+                a.store
+                    .read(|r| {
+                        let i = r.integration_by_name("pd-storm")?.unwrap();
+                        let (occ, n) = r.alert_totals(i.id)?;
+                        let groups = r.alert_groups_of_integration(i.id)?;
+                        let tickets: std::collections::BTreeSet<i64> = groups.iter().filter_map(|g| g.ticket_id).collect();
+                        Ok::<_, tierdesk_store::StoreError>((occ, n, groups.len(), tickets.len()))
+                    })
+                    .unwrap()
+            })
+            .await;
+        assert_eq!((alerts, groups, incidents), (1000, 1000, 1000), "[{b}]");
+        assert_eq!(occurrences, total as i64, "[{b}] every delivery counted");
+        let open = app.get("dana", "/api/v1/tickets/counts").await;
+        assert_eq!(open.status, 200);
+        app
+    })
+    .await;
+}

@@ -588,7 +588,7 @@ impl Repo<'_> {
     /// Sum of alert occurrences and number of alerts over an integration's groups.
     pub fn alert_totals(&mut self, integration_id: i64) -> Result<(i64, i64), StoreError> {
         let r = self.one(
-            "SELECT COALESCE(SUM(a.occurrences), 0), COUNT(*) FROM alerts a JOIN alert_groups g ON g.id = a.group_id WHERE g.integration_id = $1",
+            "SELECT CAST(COALESCE(SUM(a.occurrences), 0) AS BIGINT), COUNT(*) FROM alerts a JOIN alert_groups g ON g.id = a.group_id WHERE g.integration_id = $1",
             &[Value::Int(integration_id)],
         )?;
         match r {
