@@ -296,3 +296,71 @@ async fn sigkill_during_an_alert_flood_loses_nothing_acknowledged() {
         flood_and_kill(db).await;
     }
 }
+
+#[test]
+fn silence_and_integration_from_the_cli() {
+    let db = TestDb::sqlite();
+    let url = url_text(&db.url);
+    cli(&url, &["demo", "--json"]);
+    let out = cli(
+        &url,
+        &[
+            "silence",
+            "add",
+            "alertname=DiskFull",
+            "instance=~db-.*",
+            "--duration",
+            "2h",
+            "--comment",
+            "CHG-7 disk migration",
+            "--as",
+            "dana",
+        ],
+    );
+    assert!(out.starts_with("silence 1 until "), "{out}");
+    let list: Value =
+        serde_json::from_str(&cli(&url, &["silence", "list", "--json", "--as", "dana"])).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["matchers"][1]["op"], "=~");
+    let bad = common::tierdesk()
+        .args([
+            "silence",
+            "add",
+            "nonsense",
+            "--duration",
+            "1h",
+            "--comment",
+            "x",
+            "--as",
+            "dana",
+            "--database-url",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("matchers"), "{err}");
+    cli(&url, &["silence", "expire", "1", "--as", "dana"]);
+    let list: Value =
+        serde_json::from_str(&cli(&url, &["silence", "list", "--json", "--as", "dana"])).unwrap();
+    assert!(list.as_array().unwrap().is_empty());
+    let key = cli(
+        &url,
+        &[
+            "integration",
+            "add",
+            "prom",
+            "--kind",
+            "alertmanager",
+            "--service",
+            "web-app",
+            "--tier",
+            "L2",
+            "--as",
+            "admin",
+        ],
+    );
+    assert_eq!(key.len(), 32, "{key}");
+}

@@ -63,6 +63,10 @@ async fn alert_events(app: &TestApp, key: &str) -> Vec<String> {
 }
 
 fn am(group: &str, status: &str, alerts: &[(&str, &str)]) -> String {
+    am_body(group, status, alerts)
+}
+
+fn am_body(group: &str, status: &str, alerts: &[(&str, &str)]) -> String {
     let alerts: Vec<Value> = alerts
         .iter()
         .map(|(fp, st)| json!({"status": st, "labels": {"alertname": group, "instance": fp, "severity": "warning"},
@@ -385,6 +389,27 @@ async fn a_storm_of_100_000_alerts_over_1_000_fingerprints_makes_1_000_incidents
         assert_eq!(occurrences, total as i64, "[{b}] every delivery counted");
         let open = app.get("dana", "/api/v1/tickets/counts").await;
         assert_eq!(open.status, 200);
+        app
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_bodies_are_413() {
+    on_each_backend(|app| async move {
+        let am = integration(&app, json!({"name": "prom", "kind": "alertmanager"})).await;
+        let pd = integration(&app, json!({"name": "pd", "kind": "pagerduty"})).await;
+        let big = format!("{{\"routing_key\":\"{pd}\",\"event_action\":\"trigger\",\"dedup_key\":\"x\",\"payload\":{{\"summary\":\"s\",\"source\":\"h\",\"severity\":\"info\",\"custom_details\":\"{}\"}}}}", "x".repeat(600 * 1024));
+        assert_eq!(send(&app, "/v2/enqueue", None, &big).await.0, 413, "PagerDuty's 512 KB limit");
+        let huge = format!("{{\"pad\":\"{}\"}}", "x".repeat(11 * 1024 * 1024));
+        assert_eq!(send(&app, &format!("/api/v1/intake/alertmanager/{am}"), None, &huge).await.0, 413);
+        // A large but legal Alertmanager group (4,000 alerts, over 1 MB) is accepted.
+        let alerts: Vec<(String, &str)> = (0..4000).map(|i| (format!("h{i}"), "firing")).collect();
+        let refs: Vec<(&str, &str)> = alerts.iter().map(|(a, b)| (a.as_str(), *b)).collect();
+        let body = am_body("Big", "firing", &refs);
+        assert!(body.len() > 1024 * 1024);
+        let (s, v) = send(&app, &format!("/api/v1/intake/alertmanager/{am}"), None, &body).await;
+        assert_eq!((s, v["action"].as_str()), (200, Some("opened")), "{v}");
         app
     })
     .await;
