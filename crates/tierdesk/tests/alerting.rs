@@ -364,3 +364,62 @@ fn silence_and_integration_from_the_cli() {
     );
     assert_eq!(key.len(), 32, "{key}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_server_opens_a_missed_heartbeat_incident_within_one_interval() {
+    let db = tokio::task::spawn_blocking(TestDb::sqlite).await.unwrap();
+    let url = url_text(&db.url);
+    let admin = cli(
+        &url,
+        &["token", "create", "--user", "hb-admin", "--role", "admin"],
+    );
+    let server = common::start(&url, &[]).await;
+    let client = reqwest::Client::new();
+    let v = call(
+        &client,
+        Method::POST,
+        format!("{}/api/v1/integrations", server.base),
+        &admin,
+        Some(json!({"name": "watchdog", "kind": "heartbeat", "heartbeat_interval": "2s"})),
+    )
+    .await;
+    let key = v["key"].as_str().unwrap().to_owned();
+    let beat = client
+        .get(format!("{}/api/v1/intake/heartbeat/{key}", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(beat.status(), 200);
+    let beat_at = Instant::now();
+    let opened_after = loop {
+        let list = alert_incidents(&server.base, &admin).await;
+        if list
+            .iter()
+            .any(|t| t["title"] == "Heartbeat missed: watchdog" && t["status"] == "new")
+        {
+            break beat_at.elapsed();
+        }
+        assert!(
+            beat_at.elapsed() < Duration::from_secs(10),
+            "no incident: {list:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        opened_after >= Duration::from_secs(2),
+        "not before the interval: {opened_after:?}"
+    );
+    assert!(
+        opened_after <= Duration::from_secs(4),
+        "within one interval of the deadline: {opened_after:?}"
+    );
+    let beat = client
+        .post(format!("{}/api/v1/intake/heartbeat", server.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(beat.status(), 200);
+    let list = alert_incidents(&server.base, &admin).await;
+    assert_eq!(list[0]["status"], "resolved", "the next beat resolves it");
+}
