@@ -62,6 +62,12 @@ impl utoipa::Modify for BearerAuth {
 
 /// The router and the OpenAPI document built from the same route table.
 pub fn router_and_openapi(app: App) -> (Router, utoipa::openapi::OpenApi) {
+    router_with_intake_slots(app, INTAKE_SLOTS)
+}
+
+/// [`router_and_openapi`] with `slots` notifications applied at once (tests use 0 to see the
+/// overload answers).
+pub fn router_with_intake_slots(app: App, slots: usize) -> (Router, utoipa::openapi::OpenApi) {
     let (router, doc) =
         routes::table(OpenApiRouter::with_openapi(ApiDoc::openapi())).split_for_parts();
     let doc_json = doc.clone();
@@ -85,7 +91,7 @@ pub fn router_and_openapi(app: App) -> (Router, utoipa::openapi::OpenApi) {
         }))
         .with_state(AppState {
             app,
-            intake_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(INTAKE_SLOTS)),
+            intake_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(slots)),
         });
     (router, doc)
 }
@@ -154,4 +160,29 @@ pub async fn serve(
         let _ = t.await;
     }
     served
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redacted_path;
+
+    #[test]
+    fn intake_keys_are_hidden_in_logged_paths() {
+        assert_eq!(
+            redacted_path("/api/v1/intake/alertmanager/0123456789abcdef0123456789abcdef"),
+            "/api/v1/intake/alertmanager/***"
+        );
+        assert_eq!(
+            redacted_path("/api/v1/intake/heartbeat/k"),
+            "/api/v1/intake/heartbeat/***"
+        );
+        assert_eq!(
+            redacted_path("/api/v1/intake/alertmanager"),
+            "/api/v1/intake/alertmanager"
+        );
+        assert_eq!(
+            redacted_path("/api/v1/tickets/INC-1"),
+            "/api/v1/tickets/INC-1"
+        );
+    }
 }

@@ -121,3 +121,29 @@ pub fn of_ticket(app: &App, p: &Principal, key: &str) -> Result<Vec<GroupView>, 
         Ok(out)
     })
 }
+
+/// The most recent alert groups of an integration with their alerts (agents), silenced ones
+/// included: what arrived, whether it opened an incident, and why not.
+pub fn of_integration(
+    app: &App,
+    p: &Principal,
+    name: &str,
+    limit: usize,
+) -> Result<Vec<GroupView>, AppError> {
+    p.require_agent()?;
+    let name = name.to_owned();
+    app.store.read(move |r| {
+        let i = r
+            .integration_by_name(&name)?
+            .ok_or_else(|| AppError::NotFound(format!("integration '{name}'")))?;
+        let mut groups = r.alert_groups_of_integration(i.id)?;
+        groups.sort_by(|a, b| b.last_seen.cmp(&a.last_seen).then(b.id.cmp(&a.id)));
+        groups.truncate(limit);
+        let mut out = Vec::new();
+        for g in groups {
+            let alerts = r.alerts_of_group(g.id)?;
+            out.push(GroupView { group: g, alerts });
+        }
+        Ok(out)
+    })
+}

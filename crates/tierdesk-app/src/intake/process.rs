@@ -175,9 +175,16 @@ pub(crate) fn apply(
     let before = (!created).then(|| g.status.clone());
     g.notifications += 1;
     g.last_seen = now;
-    g.title = n.title.clone();
-    g.labels = serde_json::to_value(&n.labels).unwrap_or_default();
-    g.links = serde_json::to_value(&n.links).unwrap_or_default();
+    // A PagerDuty acknowledge or resolve carries no payload: keep what the trigger said.
+    if !n.title.is_empty() && n.title != n.group_key {
+        g.title = n.title.clone();
+    }
+    if !n.labels.is_empty() {
+        g.labels = serde_json::to_value(&n.labels).unwrap_or_default();
+    }
+    if !n.links.is_empty() {
+        g.links = serde_json::to_value(&n.links).unwrap_or_default();
+    }
 
     let mut added = Vec::new();
     let mut resolved = Vec::new();

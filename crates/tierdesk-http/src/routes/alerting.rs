@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tierdesk_app::intake::integrations::{self, IntegrationInput, IntegrationView};
 use tierdesk_app::intake::silences::{self, SilenceInput};
+use tierdesk_app::intake::{self, GroupView};
 use tierdesk_store::SilenceRecord;
 
 use super::{created, ok, parse_id};
@@ -120,4 +121,17 @@ pub async fn expire_silence(
     let app = s.app.clone();
     blocking(move || silences::expire(&app, &p, id)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The integration's most recent alert groups and alerts, silenced ones included (agents).
+#[utoipa::path(get, path = "/api/v1/integrations/{name}/alerts", tag = "alerting", params(("name" = String, Path)),
+    responses((status = 200, body = Vec<GroupView>), (status = "4XX", body = Problem)))]
+pub async fn alerts(
+    State(s): State<AppState>,
+    Caller(p): Caller,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    let app = s.app.clone();
+    let items = blocking(move || intake::of_integration(&app, &p, &name, 200)).await?;
+    Ok(ok(serde_json::json!({ "items": items })))
 }

@@ -69,6 +69,7 @@ pub fn table(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(alerting::list, alerting::create))
         .routes(routes!(alerting::update))
         .routes(routes!(alerting::rotate_key))
+        .routes(routes!(alerting::alerts))
         .routes(routes!(alerting::list_silences, alerting::create_silence))
         .routes(routes!(alerting::expire_silence))
         .routes(routes!(intake::ticket_alerts))

@@ -306,6 +306,13 @@ fn table() -> Vec<Row> {
             none,
             ADMIN,
         ),
+        r(
+            M::GET,
+            "/api/v1/integrations/{name}/alerts",
+            Named,
+            none,
+            AGENTS,
+        ),
         r(M::GET, "/api/v1/silences", None, none, AGENTS),
         r(
             M::POST,

@@ -151,6 +151,11 @@ async fn receivers_accept_the_published_payloads_and_answer_as_each_sender_expec
         let (s, v) = send(&app, "/v2/enqueue", None, &json!({"routing_key": pd_key, "event_action": "trigger", "payload": {"summary": "no key", "source": "h", "severity": "info"}}).to_string()).await;
         assert_eq!(s, 202);
         assert_eq!(v["dedup_key"].as_str().unwrap().len(), 32, "a generated dedup key is returned");
+        let ack = json!({"routing_key": pd_key, "event_action": "acknowledge", "dedup_key": "srv01/mysql"}).to_string();
+        let (s, v) = send(&app, "/v2/enqueue", None, &ack).await;
+        assert_eq!((s, v["dedup_key"].as_str()), (202, Some("srv01/mysql")));
+        let pd_ticket = app.get("dana", "/api/v1/tickets?channel=alert&q=DISK").await.json["items"][0]["key"].as_str().unwrap().to_owned();
+        assert!(alert_events(&app, &pd_ticket).await.contains(&"acknowledged".to_owned()), "[{b}] acknowledge is noted");
         let (s, _) = send(&app, "/v2/enqueue", None, &PD_RESOLVE.replace("e93facc04764012d7bfb002500d5d1a6", &pd_key)).await;
         assert_eq!(s, 202);
         let list = app.get("dana", "/api/v1/tickets?channel=alert&status=resolved").await.json;
@@ -248,6 +253,10 @@ async fn silences_record_without_opening_and_storms_fold_into_one_incident() {
         assert_eq!(app.post("alice", "/api/v1/silences", json!({"matchers": ["a=b"], "duration": "1h", "comment": "x"})).await.status, 403);
         let (_, v) = send(&app, &url, None, &am("DiskFull", "firing", &[("db-1", "firing")])).await;
         assert_eq!((v["outcome"].as_str(), v["ticket"].as_str()), (Some("silenced"), None), "[{b}] {v}");
+        let seen = app.get("dana", "/api/v1/integrations/prom/alerts").await.json;
+        let g = &seen["items"][0];
+        assert_eq!((g["silenced"].as_bool(), g["ticket_id"].as_i64()), (Some(true), None), "[{b}] recorded and visible: {seen}");
+        assert_eq!(g["alerts"][0]["silenced"], true);
         let listed = app.get("dana", "/api/v1/silences").await.json;
         assert_eq!(listed["items"].as_array().unwrap().len(), 1);
         // Not matching the silence: opens.
@@ -413,4 +422,50 @@ async fn oversized_bodies_are_413() {
         app
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overload_answers_503_with_retry_after_to_webhooks_and_429_to_pagerduty() {
+    let db = tokio::task::spawn_blocking(tierdesk_store::testing::TestDb::sqlite)
+        .await
+        .unwrap();
+    let app = TestApp::start(db).await;
+    let am = integration(&app, json!({"name": "prom", "kind": "alertmanager"})).await;
+    let pd = integration(&app, json!({"name": "pd", "kind": "pagerduty"})).await;
+    // A second router over the same app with no intake slot free.
+    let (router, _) = tierdesk_http::router_with_intake_slots(app.app.clone(), 0);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    let client = reqwest::Client::new();
+    let r = client
+        .post(format!("http://{addr}/api/v1/intake/alertmanager/{am}"))
+        .body(AM_FIRING)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        503,
+        "Alertmanager drops 4xx, so overload is 503"
+    );
+    assert_eq!(r.headers()["retry-after"], "5");
+    let body = PD_TRIGGER.replace("e93facc04764012d7bfb002500d5d1a6", &pd);
+    let r = client
+        .post(format!("http://{addr}/v2/enqueue"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429, "PagerDuty clients retry 429");
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "throttle event");
+    // Nothing was half-applied.
+    let n = app
+        .with_app(|a| a.store.read(|r| r.count_intake_events(1)).unwrap())
+        .await;
+    assert_eq!(n, 0);
+    app.stop().await;
 }

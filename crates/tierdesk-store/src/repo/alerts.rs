@@ -495,7 +495,8 @@ impl Repo<'_> {
         .map_or(Ok(0), |r| r.i64(0))
     }
 
-    /// Inserts or updates an alert of a group; returns its status before (none when new).
+    /// Inserts or updates an alert of a group; returns its status before (none when new). An
+    /// update without text, labels or links (a PagerDuty resolve) keeps the stored ones.
     pub fn upsert_alert(
         &mut self,
         group_id: i64,
@@ -531,8 +532,12 @@ impl Repo<'_> {
             )?;
         } else {
             self.exec(
-                "UPDATE alerts SET status = $3, severity = $4, summary = $5, labels = $6, annotations = $7, links = $8, \
-                 starts_at = $9, ends_at = $10, silenced = $11, last_seen = $12, occurrences = occurrences + 1 \
+                "UPDATE alerts SET status = $3, severity = COALESCE($4, severity), \
+                 summary = CASE WHEN $5 = '' THEN summary ELSE $5 END, \
+                 labels = CASE WHEN $6 = '{}' THEN labels ELSE $6 END, \
+                 annotations = CASE WHEN $7 = '{}' THEN annotations ELSE $7 END, \
+                 links = CASE WHEN $8 = '[]' THEN links ELSE $8 END, \
+                 starts_at = COALESCE($9, starts_at), ends_at = $10, silenced = $11, last_seen = $12, occurrences = occurrences + 1 \
                  WHERE group_id = $1 AND fingerprint = $2",
                 &params,
             )?;
