@@ -238,6 +238,33 @@ impl<'a> Builder<'a> {
         })
     }
 
+    /// A clause matching the known words that start with `prefix`, each at `weight` of an
+    /// exact word; none when the index knows no such word.
+    fn prefix_clause(
+        &mut self,
+        prefix: &str,
+        weight: f32,
+    ) -> Result<Option<Box<dyn Query>>, SearchError> {
+        let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
+        for (field, w) in self.fields.weighted() {
+            let q = FuzzyTermQuery::new_prefix(Term::from_field_text(field, prefix), 0, false);
+            let terms: Vec<(String, f32)> = self
+                .expand(field, &q, "")?
+                .into_iter()
+                .map(|t| (t, weight))
+                .collect();
+            if let Some(c) = self.field_clause(field, &terms) {
+                disjuncts.push(Box::new(BoostQuery::new(c, w)));
+            }
+        }
+        Ok((!disjuncts.is_empty()).then(|| {
+            Box::new(DisjunctionMaxQuery::with_tie_breaker(
+                disjuncts,
+                TIE_BREAKER,
+            )) as Box<dyn Query>
+        }))
+    }
+
     fn phrase_clause(&mut self, text: &str) -> Result<Option<Box<dyn Query>>, SearchError> {
         let toks = tokens(self.analyzer, text);
         if toks.len() < 2 {
@@ -301,30 +328,11 @@ impl<'a> Builder<'a> {
                     }
                 }
                 Part::Prefix(p) => {
-                    if self.seen.insert(format!("{p}*")) {
-                        let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
-                        for (field, w) in self.fields.weighted() {
-                            let q = FuzzyTermQuery::new_prefix(
-                                Term::from_field_text(field, &p),
-                                0,
-                                false,
-                            );
-                            let terms: Vec<(String, f32)> = self
-                                .expand(field, &q, "")?
-                                .into_iter()
-                                .map(|t| (t, PREFIX_WEIGHT))
-                                .collect();
-                            if let Some(c) = self.field_clause(field, &terms) {
-                                disjuncts.push(Box::new(BoostQuery::new(c, w)));
-                            }
-                        }
-                        if !disjuncts.is_empty() {
-                            let q: Box<dyn Query> = Box::new(
-                                DisjunctionMaxQuery::with_tie_breaker(disjuncts, TIE_BREAKER),
-                            );
-                            out.push((Occur::Should, Box::new(BoostQuery::new(q, weight))));
-                            words += 1;
-                        }
+                    if self.seen.insert(format!("{p}*"))
+                        && let Some(q) = self.prefix_clause(&p, PREFIX_WEIGHT)?
+                    {
+                        out.push((Occur::Should, Box::new(BoostQuery::new(q, weight))));
+                        words += 1;
                     }
                 }
                 Part::Word { raw, prefix_too } => {
@@ -357,32 +365,9 @@ impl<'a> Builder<'a> {
                     if toks.is_empty()
                         && let Some(p) = prefix
                         && self.seen.insert(format!("{p}*"))
+                        && let Some(q) = self.prefix_clause(&p, PREFIX_WEIGHT * 0.5)?
                     {
-                        let mut disjuncts: Vec<Box<dyn Query>> = Vec::new();
-                        for (field, w) in self.fields.weighted() {
-                            let q = FuzzyTermQuery::new_prefix(
-                                Term::from_field_text(field, &p),
-                                0,
-                                false,
-                            );
-                            let terms: Vec<(String, f32)> = self
-                                .expand(field, &q, "")?
-                                .into_iter()
-                                .map(|t| (t, PREFIX_WEIGHT * 0.5))
-                                .collect();
-                            if let Some(c) = self.field_clause(field, &terms) {
-                                disjuncts.push(Box::new(BoostQuery::new(c, w)));
-                            }
-                        }
-                        if !disjuncts.is_empty() {
-                            out.push((
-                                Occur::Should,
-                                Box::new(DisjunctionMaxQuery::with_tie_breaker(
-                                    disjuncts,
-                                    TIE_BREAKER,
-                                )),
-                            ));
-                        }
+                        out.push((Occur::Should, q));
                     }
                 }
             }
