@@ -74,6 +74,12 @@ fn render_description(n: &Notification, integration: &str) -> String {
     if !links.is_empty() {
         out.push_str(&format!("**Links:** {}\n\n", links.join(" · ")));
     }
+    if n.truncated > 0 {
+        out.push_str(&format!(
+            "The sender left out {} more alerts of this group (`max_alerts`).\n\n",
+            n.truncated
+        ));
+    }
     out.push_str(&format!("Opened by the `{integration}` integration."));
     out
 }
@@ -154,6 +160,109 @@ fn note(
     })
 }
 
+/// What a snapshot changed among a group's alerts.
+struct AlertChanges {
+    /// Alerts firing now that were not before (and are not silenced).
+    added: Vec<serde_json::Value>,
+    /// Alerts resolved now that were firing.
+    resolved: Vec<serde_json::Value>,
+    /// Some alert fires and no silence matches it.
+    firing_unmuted: bool,
+    /// Some firing alert is silenced.
+    firing_muted: bool,
+}
+
+/// Stores every alert of the snapshot (silenced ones marked) and reports what changed.
+fn upsert_alerts(
+    repo: &mut Repo<'_>,
+    group_id: i64,
+    n: &Notification,
+    silences: &[ActiveSilence],
+    now: DateTime<Utc>,
+) -> Result<AlertChanges, AppError> {
+    let mut ch = AlertChanges {
+        added: Vec::new(),
+        resolved: Vec::new(),
+        firing_unmuted: false,
+        firing_muted: false,
+    };
+    for a in &n.alerts {
+        let mut labels = n.labels.clone();
+        labels.extend(a.labels.clone());
+        let muted = a.status == AlertState::Firing
+            && silences.iter().any(|s| all_match(&s.matchers, &labels));
+        let prev = repo.upsert_alert(
+            group_id,
+            &AlertUpsert {
+                fingerprint: &a.fingerprint,
+                status: a.status.as_str(),
+                severity: a.severity.as_deref(),
+                summary: &a.summary,
+                labels: serde_json::to_value(&a.labels).unwrap_or_default(),
+                annotations: serde_json::to_value(&a.annotations).unwrap_or_default(),
+                links: serde_json::to_value(&a.links).unwrap_or_default(),
+                starts_at: a.starts_at,
+                ends_at: a.ends_at,
+                silenced: muted,
+            },
+            now,
+        )?;
+        match (a.status, muted) {
+            (AlertState::Firing, true) => ch.firing_muted = true,
+            (AlertState::Firing, false) => {
+                ch.firing_unmuted = true;
+                if prev.as_deref() != Some("firing") {
+                    ch.added.push(alert_json(a));
+                }
+            }
+            (AlertState::Resolved, _) => {
+                if prev.as_deref() == Some("firing") {
+                    ch.resolved.push(alert_json(a));
+                }
+            }
+        }
+    }
+    Ok(ch)
+}
+
+/// The integration's open storm incident, opened when there is none; the group joins it.
+fn join_storm(
+    repo: &mut Repo<'_>,
+    c: &Ctx<'_>,
+    n: &Notification,
+    added: &[serde_json::Value],
+) -> Result<Ticket, AppError> {
+    let mut i = repo
+        .integration_for_update(c.integration.id)?
+        .ok_or_else(|| AppError::NotFound("integration".into()))?;
+    let open_storm = match i.storm_ticket_id {
+        Some(id) => repo.ticket_by_id(id, true)?.filter(|t| t.status.is_open()),
+        None => None,
+    };
+    let storm = match open_storm {
+        Some(t) => t,
+        None => {
+            let mut sn = n.clone();
+            sn.description = format!(
+                "More than {} new alert groups a minute arrived from `{}`; further groups are attached here instead of opening incidents of their own.",
+                i.storm_groups_per_minute, i.name
+            );
+            let t = open_incident(repo, c, &sn, &format!("Alert storm: {}", i.name))?;
+            i.storm_ticket_id = Some(t.id);
+            i.updated_at = c.now;
+            repo.update_integration(&i)?;
+            t
+        }
+    };
+    note(
+        repo,
+        c,
+        storm.id,
+        json!({"action": "storm_attached", "group": n.group_key, "title": n.title, "alerts": added}),
+    )?;
+    Ok(storm)
+}
+
 /// Applies `n` from `integration` (the raw body already recorded).
 pub(crate) fn apply(
     repo: &mut Repo<'_>,
@@ -186,46 +295,12 @@ pub(crate) fn apply(
         g.links = serde_json::to_value(&n.links).unwrap_or_default();
     }
 
-    let mut added = Vec::new();
-    let mut resolved = Vec::new();
-    let mut firing_unmuted = false;
-    let mut firing_muted = false;
-    for a in &n.alerts {
-        let mut labels = n.labels.clone();
-        labels.extend(a.labels.clone());
-        let muted = a.status == AlertState::Firing
-            && silences.iter().any(|s| all_match(&s.matchers, &labels));
-        let prev = repo.upsert_alert(
-            g.id,
-            &AlertUpsert {
-                fingerprint: &a.fingerprint,
-                status: a.status.as_str(),
-                severity: a.severity.as_deref(),
-                summary: &a.summary,
-                labels: serde_json::to_value(&a.labels).unwrap_or_default(),
-                annotations: serde_json::to_value(&a.annotations).unwrap_or_default(),
-                links: serde_json::to_value(&a.links).unwrap_or_default(),
-                starts_at: a.starts_at,
-                ends_at: a.ends_at,
-                silenced: muted,
-            },
-            now,
-        )?;
-        match (a.status, muted) {
-            (AlertState::Firing, true) => firing_muted = true,
-            (AlertState::Firing, false) => {
-                firing_unmuted = true;
-                if prev.as_deref() != Some("firing") {
-                    added.push(alert_json(a));
-                }
-            }
-            (AlertState::Resolved, _) => {
-                if prev.as_deref() == Some("firing") {
-                    resolved.push(alert_json(a));
-                }
-            }
-        }
-    }
+    let AlertChanges {
+        added,
+        resolved,
+        firing_unmuted,
+        firing_muted,
+    } = upsert_alerts(repo, g.id, n, silences, now)?;
     let firing =
         n.status == AlertState::Firing && (firing_unmuted || firing_muted || n.alerts.is_empty());
     let state = if firing {
@@ -317,35 +392,7 @@ pub(crate) fn apply(
             }
             _ => {
                 if storm_or_new(repo, integration, &g, created, now)? {
-                    let mut i = repo
-                        .integration_for_update(integration.id)?
-                        .ok_or_else(|| AppError::NotFound("integration".into()))?;
-                    let open_storm = match i.storm_ticket_id {
-                        Some(id) => repo.ticket_by_id(id, true)?.filter(|t| t.status.is_open()),
-                        None => None,
-                    };
-                    let storm = match open_storm {
-                        Some(t) => t,
-                        None => {
-                            let mut sn = n.clone();
-                            sn.description = format!(
-                                "More than {} new alert groups a minute arrived from `{}`; further groups are attached here instead of opening incidents of their own.",
-                                i.storm_groups_per_minute, i.name
-                            );
-                            let t =
-                                open_incident(repo, &c, &sn, &format!("Alert storm: {}", i.name))?;
-                            i.storm_ticket_id = Some(t.id);
-                            i.updated_at = now;
-                            repo.update_integration(&i)?;
-                            t
-                        }
-                    };
-                    note(
-                        repo,
-                        &c,
-                        storm.id,
-                        json!({"action": "storm_attached", "group": n.group_key, "title": n.title, "alerts": added}),
-                    )?;
+                    let storm = join_storm(repo, &c, n, &added)?;
                     g.ticket_id = Some(storm.id);
                     ticket_key = Some(storm.key.clone());
                     action = Some("storm");

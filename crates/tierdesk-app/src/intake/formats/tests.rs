@@ -52,6 +52,12 @@ fn alertmanager_v4_with_null_route_labels_and_escaped_urls() {
 }
 
 #[test]
+fn truncated_alerts_are_counted() {
+    let body = AM_FIRING.replace("\"truncatedAlerts\": 0", "\"truncatedAlerts\": 5");
+    assert_eq!(alertmanager(body.as_bytes()).unwrap().truncated, 5);
+}
+
+#[test]
 fn alertmanager_before_0_19_gets_the_prometheus_fingerprint() {
     let n = alertmanager(AM_018.as_bytes()).unwrap();
     assert_eq!(n.alerts[0].fingerprint, fingerprint(&n.alerts[0].labels));
