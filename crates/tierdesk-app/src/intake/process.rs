@@ -390,6 +390,8 @@ pub(crate) fn apply(
                 })?;
                 action = Some("reopened");
             }
+            // PagerDuty drops an acknowledge for a key with no open alert; so do we.
+            _ if n.acknowledge => {}
             _ => {
                 if storm_or_new(repo, integration, &g, created, now)? {
                     let storm = join_storm(repo, &c, n, &added)?;

@@ -151,6 +151,10 @@ async fn receivers_accept_the_published_payloads_and_answer_as_each_sender_expec
         let (s, v) = send(&app, "/v2/enqueue", None, &json!({"routing_key": pd_key, "event_action": "trigger", "payload": {"summary": "no key", "source": "h", "severity": "info"}}).to_string()).await;
         assert_eq!(s, 202);
         assert_eq!(v["dedup_key"].as_str().unwrap().len(), 32, "a generated dedup key is returned");
+        let stray = json!({"routing_key": pd_key, "event_action": "acknowledge", "dedup_key": "never-triggered"}).to_string();
+        assert_eq!(send(&app, "/v2/enqueue", None, &stray).await.0, 202);
+        let found = app.get("dana", "/api/v1/tickets?channel=alert&q=never-triggered").await.json;
+        assert!(found["items"].as_array().unwrap().is_empty(), "[{b}] an acknowledge opens nothing");
         let ack = json!({"routing_key": pd_key, "event_action": "acknowledge", "dedup_key": "srv01/mysql"}).to_string();
         let (s, v) = send(&app, "/v2/enqueue", None, &ack).await;
         assert_eq!((s, v["dedup_key"].as_str()), (202, Some("srv01/mysql")));
