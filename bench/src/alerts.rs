@@ -42,8 +42,8 @@ fn am_batch(g: usize, n: usize, round: usize) -> String {
     .to_string()
 }
 
-/// Runs the benchmark on SQLite.
-pub async fn run(bin: &str, url: &str, notifications: usize) {
+/// Runs the benchmark against the database at `url`.
+pub async fn run(bin: &str, backend: &str, url: &str, notifications: usize) {
     let admin = token(bin, url, "bench-admin", "admin");
     let server = start(bin, url).await;
     let client = reqwest::Client::builder()
@@ -84,7 +84,7 @@ pub async fn run(bin: &str, url: &str, notifications: usize) {
                 .body(body)
         })
         .await;
-        print_row("sqlite", "Alertmanager webhook, 100 alerts each", c, &s);
+        print_row(backend, "Alertmanager webhook, 100 alerts each", c, &s);
         println!(
             "|  | → alerts per second | {c} | {} | **{:.0}** |  |  |  |",
             s.n * 100,
@@ -104,11 +104,11 @@ pub async fn run(bin: &str, url: &str, notifications: usize) {
                     "payload": {"summary": format!("Check failed on svc-{} ({i})", i % 2000), "source": "probe-1", "severity": "error"}}).to_string())
         })
         .await;
-        print_row("sqlite", "PagerDuty /v2/enqueue, single events", c, &s);
+        print_row(backend, "PagerDuty /v2/enqueue, single events", c, &s);
     }
     println!();
     println!(
-        "server RSS: idle {idle:.1} MB, after the Alertmanager storm {storm_rss:.1} MB, at the end {:.1} MB",
+        "{backend}: server RSS: idle {idle:.1} MB, after the Alertmanager storm {storm_rss:.1} MB, at the end {:.1} MB",
         rss_mb(server.child.id())
     );
 }

@@ -118,6 +118,15 @@ pub(crate) async fn start(bin: &str, url: &str) -> Server {
             url,
         ])
         .env("TIERDESK_LOG", "warn")
+        // PostgreSQL nodes keep their search index in memory here, not in the working directory.
+        .env(
+            "TIERDESK_KB_INDEX",
+            if url.starts_with("postgres") {
+                "memory"
+            } else {
+                ""
+            },
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
@@ -511,7 +520,16 @@ async fn main() {
             due,
             window,
         } => timers::run(&cli.bin, dir.path(), tickets, due, window).await,
-        Cmd::Alerts { notifications } => alerts::run(&cli.bin, &sqlite_url, notifications).await,
+        Cmd::Alerts { notifications } => {
+            alerts::run(&cli.bin, "sqlite", &sqlite_url, notifications).await;
+            if let Some(admin) = &cli.pg {
+                let admin2 = admin.clone();
+                let (url, _) = tokio::task::spawn_blocking(move || pg_database(&admin2))
+                    .await
+                    .unwrap();
+                alerts::run(&cli.bin, "postgres", &url, notifications).await;
+            }
+        }
         Cmd::Kb { articles, requests } => kb::run(&cli.bin, dir.path(), articles, requests).await,
         Cmd::Large { tickets, requests } => {
             bench_large(

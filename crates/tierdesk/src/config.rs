@@ -41,7 +41,7 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// `tierdesk.db.kb-index`), or `./tierdesk-kb-index` for PostgreSQL. `memory` keeps it in RAM
 /// (rebuilt at every start).
 pub fn kb_index_dir(setting: Option<&str>, db: &tierdesk_app::DatabaseUrl) -> Option<PathBuf> {
-    match setting {
+    match setting.filter(|s| !s.is_empty()) {
         Some("memory") => None,
         Some(dir) => Some(PathBuf::from(dir)),
         None => Some(match db {
