@@ -79,8 +79,8 @@ pub async fn kb_indexer(app: App, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Opens an incident for every integration whose heartbeat is overdue (within a second of the
-/// deadline).
+/// Opens an incident for every integration whose heartbeat is overdue, and resolves the
+/// incidents of alert groups gone stale.
 pub async fn heartbeat_watch(app: App, mut stop: watch::Receiver<bool>) {
     loop {
         let a = app.clone();
@@ -88,6 +88,10 @@ pub async fn heartbeat_watch(app: App, mut stop: watch::Receiver<bool>) {
             let opened = tierdesk_app::intake::heartbeat::check_overdue(&a, a.now())?;
             if opened > 0 {
                 tracing::warn!(opened, "heartbeats missed");
+            }
+            let stale = tierdesk_app::intake::process::sweep_stale(&a, a.now())?;
+            if stale > 0 {
+                tracing::info!(stale, "stale alert groups resolved");
             }
             tierdesk_app::intake::heartbeat::next_due(&a)
         })

@@ -65,6 +65,9 @@ pub struct IntegrationInput {
     pub storm_groups_per_minute: Option<i64>,
     /// Expected heartbeat interval (`5m`); a missed beat opens an incident.
     pub heartbeat_interval: Option<String>,
+    /// A firing group not heard of for this long is stale and its incident resolves (per the
+    /// resolve policy), e.g. `12h` (three Alertmanager repeat intervals); `0` = never.
+    pub stale_after: Option<String>,
 }
 
 /// An integration as shown to admins; `key` only in the answer that created or rotated it.
@@ -174,6 +177,9 @@ fn apply(
         }
         i.storm_groups_per_minute = n;
     }
+    if let Some(s) = secs("stale_after", &input.stale_after)? {
+        i.stale_after_secs = (s > 0).then_some(s);
+    }
     if let Some(s) = secs("heartbeat_interval", &input.heartbeat_interval)? {
         if s < 1 {
             return Err(AppError::invalid("heartbeat_interval", "at least 1s"));
@@ -223,6 +229,7 @@ pub fn create(
             flap_window_secs: 1800,
             storm_groups_per_minute: 50,
             storm_ticket_id: None,
+            stale_after_secs: None,
             heartbeat_interval_secs: None,
             heartbeat_due_at: None,
             heartbeat_ticket_id: None,

@@ -461,3 +461,57 @@ pub(crate) fn apply(
         action: action.map(str::to_owned),
     })
 }
+
+/// Resolves (or, per policy and while flapping, annotates) the incidents of firing groups that
+/// integrations with `stale_after` have not heard of since: the resolution the sender never
+/// sent (silenced or inhibited upstream, lost). Returns how many groups went stale.
+pub fn sweep_stale(app: &crate::App, now: DateTime<Utc>) -> Result<usize, AppError> {
+    let integrations = app.store.read(|r| r.list_integrations())?;
+    let mut total = 0;
+    for i in integrations {
+        let Some(after) = i.stale_after_secs else {
+            continue;
+        };
+        let cutoff = now - Duration::seconds(after);
+        let (id, cache) = (i.id, app.config.clone());
+        let n = app.store.write(move |repo| {
+            let cfg = cache.get(repo)?;
+            let mut n = 0;
+            for g in repo.stale_groups(id, cutoff)? {
+                let (mut g, _) = repo.alert_group_for_update(id, &g.group_key, &g.title, now)?;
+                if g.status != "firing" || g.last_seen >= cutoff {
+                    continue;
+                }
+                repo.resolve_group_alerts(g.id, now)?;
+                g.status = "resolved".into();
+                let open = match g.ticket_id {
+                    Some(t) => repo.ticket_by_id(t, true)?.filter(|t| t.status.is_open()),
+                    None => None,
+                };
+                if let Some(t) = open {
+                    let data = json!({"action": "stale", "group": g.group_key, "last_seen": g.last_seen, "stale_after_secs": after});
+                    if i.resolve_policy == "annotate" || g.flapping || i.storm_ticket_id == Some(t.id) {
+                        system_change(repo, &cfg, t.id, now, move |_| {
+                            Ok((EventKind::Alert, false, data))
+                        })?;
+                    } else {
+                        system_change(repo, &cfg, t.id, now, move |t| {
+                            t.resolve(
+                                "auto_resolved",
+                                "No notification for the alert group within stale_after; resolved as stale.",
+                                None,
+                                now,
+                            )?;
+                            Ok((EventKind::Resolved, false, data))
+                        })?;
+                    }
+                }
+                repo.update_alert_group(&g)?;
+                n += 1;
+            }
+            Ok::<_, AppError>(n)
+        })?;
+        total += n;
+    }
+    Ok(total)
+}

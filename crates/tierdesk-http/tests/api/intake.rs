@@ -473,3 +473,61 @@ async fn overload_answers_503_with_retry_after_to_webhooks_and_429_to_pagerduty(
     assert_eq!(n, 0);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_never_resolved_upstream_goes_stale_and_resolves() {
+    on_each_backend(|app| async move {
+        let b = app.backend;
+        let k = integration(
+            &app,
+            json!({"name": "prom", "kind": "alertmanager", "stale_after": "1h"}),
+        )
+        .await;
+        let url = format!("/api/v1/intake/alertmanager/{k}");
+        let (_, v) = send(
+            &app,
+            &url,
+            None,
+            &am("Orphan", "firing", &[("a", "firing")]),
+        )
+        .await;
+        let key = v["ticket"].as_str().unwrap().to_owned();
+        app.clock.advance(Duration::minutes(40));
+        assert_eq!(sweep(&app).await, 0);
+        // Alertmanager repeats the firing group: still alive.
+        let (_, v) = send(
+            &app,
+            &url,
+            None,
+            &am("Orphan", "firing", &[("a", "firing")]).replace("09:00:00Z", "09:00:01Z"),
+        )
+        .await;
+        assert_eq!(v["ticket"].as_str(), Some(key.as_str()));
+        app.clock.advance(Duration::minutes(40));
+        assert_eq!(sweep(&app).await, 0, "[{b}] heard of 40 minutes ago");
+        assert_eq!(ticket(&app, &key).await["status"], "new");
+        // Then silence upstream (no resolution ever comes): stale after an hour.
+        app.clock.advance(Duration::minutes(21));
+        assert_eq!(sweep(&app).await, 1, "[{b}]");
+        assert_eq!(sweep(&app).await, 0, "[{b}] once");
+        assert_eq!(ticket(&app, &key).await["status"], "resolved");
+        let groups = app
+            .get("dana", &format!("/api/v1/tickets/{key}/alerts"))
+            .await
+            .json;
+        assert_eq!(
+            (
+                groups["items"][0]["status"].as_str(),
+                groups["items"][0]["alerts"][0]["status"].as_str()
+            ),
+            (Some("resolved"), Some("resolved"))
+        );
+        app
+    })
+    .await;
+}
+
+async fn sweep(app: &TestApp) -> usize {
+    app.with_app(|a| tierdesk_app::intake::process::sweep_stale(a, a.now()).unwrap())
+        .await
+}

@@ -17,6 +17,7 @@ CREATE TABLE integrations (
     flap_window_secs BIGINT NOT NULL DEFAULT 1800,
     storm_groups_per_minute INTEGER NOT NULL DEFAULT 50,
     storm_ticket_id BIGINT REFERENCES tickets(id),
+    stale_after_secs BIGINT,
     heartbeat_interval_secs BIGINT,
     heartbeat_due_at TIMESTAMPTZ,
     heartbeat_ticket_id BIGINT REFERENCES tickets(id),

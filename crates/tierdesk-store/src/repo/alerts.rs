@@ -36,6 +36,10 @@ pub struct IntegrationRecord {
     pub storm_groups_per_minute: i64,
     /// The current storm incident.
     pub storm_ticket_id: Option<i64>,
+    /// A firing group not heard of for this many seconds is stale: its incident is resolved
+    /// (or annotated) — for senders that never send the resolution (silenced or inhibited
+    /// upstream, lost).
+    pub stale_after_secs: Option<i64>,
     /// Expected heartbeat interval, seconds.
     pub heartbeat_interval_secs: Option<i64>,
     /// When the next heartbeat is due.
@@ -48,7 +52,7 @@ pub struct IntegrationRecord {
     pub updated_at: DateTime<Utc>,
 }
 
-const INTEGRATION_COLS: &str = "id, name, kind, team_id, service_id, tier, severity_map, resolve_policy, reopen_window_secs, flap_changes, flap_window_secs, storm_groups_per_minute, storm_ticket_id, heartbeat_interval_secs, heartbeat_due_at, heartbeat_ticket_id, created_at, updated_at";
+const INTEGRATION_COLS: &str = "id, name, kind, team_id, service_id, tier, severity_map, resolve_policy, reopen_window_secs, flap_changes, flap_window_secs, storm_groups_per_minute, storm_ticket_id, heartbeat_interval_secs, heartbeat_due_at, heartbeat_ticket_id, created_at, updated_at, stale_after_secs";
 
 fn integration_from_row(r: &Row) -> Result<IntegrationRecord, StoreError> {
     Ok(IntegrationRecord {
@@ -70,6 +74,7 @@ fn integration_from_row(r: &Row) -> Result<IntegrationRecord, StoreError> {
         heartbeat_ticket_id: r.opt_i64(15)?,
         created_at: r.time(16)?,
         updated_at: r.time(17)?,
+        stale_after_secs: r.opt_i64(18)?,
     })
 }
 
@@ -252,8 +257,8 @@ impl Repo<'_> {
         key_hash: &str,
     ) -> Result<i64, StoreError> {
         self.insert_id(
-            "INSERT INTO integrations (name, kind, key_hash, team_id, service_id, tier, severity_map, resolve_policy, reopen_window_secs, flap_changes, flap_window_secs, storm_groups_per_minute, heartbeat_interval_secs, heartbeat_due_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) RETURNING id",
+            "INSERT INTO integrations (name, kind, key_hash, team_id, service_id, tier, severity_map, resolve_policy, reopen_window_secs, flap_changes, flap_window_secs, storm_groups_per_minute, heartbeat_interval_secs, heartbeat_due_at, created_at, updated_at, stale_after_secs) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16) RETURNING id",
             &[
                 Value::from(&i.name),
                 Value::from(&i.kind),
@@ -270,6 +275,7 @@ impl Repo<'_> {
                 Value::from(i.heartbeat_interval_secs),
                 i.heartbeat_due_at.map_or(Value::Null, Value::Time),
                 Value::Time(i.created_at),
+                Value::from(i.stale_after_secs),
             ],
         )
     }
@@ -279,7 +285,7 @@ impl Repo<'_> {
         self.exec(
             "UPDATE integrations SET name = $2, team_id = $3, service_id = $4, tier = $5, severity_map = $6, resolve_policy = $7, \
              reopen_window_secs = $8, flap_changes = $9, flap_window_secs = $10, storm_groups_per_minute = $11, storm_ticket_id = $12, \
-             heartbeat_interval_secs = $13, heartbeat_due_at = $14, heartbeat_ticket_id = $15, updated_at = $16 WHERE id = $1",
+             heartbeat_interval_secs = $13, heartbeat_due_at = $14, heartbeat_ticket_id = $15, updated_at = $16, stale_after_secs = $17 WHERE id = $1",
             &[
                 Value::Int(i.id),
                 Value::from(&i.name),
@@ -297,6 +303,7 @@ impl Repo<'_> {
                 i.heartbeat_due_at.map_or(Value::Null, Value::Time),
                 Value::from(i.heartbeat_ticket_id),
                 Value::Time(i.updated_at),
+                Value::from(i.stale_after_secs),
             ],
         )?;
         Ok(())
@@ -493,6 +500,34 @@ impl Repo<'_> {
             &[Value::Int(integration_id), Value::Time(since)],
         )?
         .map_or(Ok(0), |r| r.i64(0))
+    }
+
+    /// Firing groups of an integration last heard of before `cutoff`.
+    pub fn stale_groups(
+        &mut self,
+        integration_id: i64,
+        cutoff: DateTime<Utc>,
+    ) -> Result<Vec<AlertGroupRecord>, StoreError> {
+        let sql = format!(
+            "SELECT {GROUP_COLS} FROM alert_groups WHERE integration_id = $1 AND status = 'firing' AND last_seen < $2 ORDER BY id"
+        );
+        self.rows(&sql, &[Value::Int(integration_id), Value::Time(cutoff)])?
+            .iter()
+            .map(group_from_row)
+            .collect()
+    }
+
+    /// Marks every firing alert of a group resolved at `now`.
+    pub fn resolve_group_alerts(
+        &mut self,
+        group_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.exec(
+            "UPDATE alerts SET status = 'resolved', ends_at = $2 WHERE group_id = $1 AND status = 'firing'",
+            &[Value::Int(group_id), Value::Time(now)],
+        )?;
+        Ok(())
     }
 
     /// Inserts or updates an alert of a group; returns its status before (none when new). An
