@@ -1,4 +1,6 @@
-//! Command-line definitions (`tierdesk <noun> <verb>`) and their implementations.
+//! Command-line definitions (`tierdesk <noun> <verb>`) and the process-wide commands (serve,
+//! demo, tokens, users, reports, SLA repair); `ticket`, `kb` and the alerting nouns live in their
+//! own modules.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -6,9 +8,16 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use tierdesk_app::search::KbSearch;
-use tierdesk_app::tickets::{self, CreateTicket, ListQuery, Ref, ResolveInput, TierMoveInput};
 use tierdesk_app::{App, AppError, DatabaseUrl, Principal, SystemClock, auth, demo};
 use tierdesk_domain::{Role, Roles};
+
+mod alerting;
+mod kb;
+mod ticket;
+
+use alerting::{IntegrationVerb, SilenceVerb};
+use kb::KbVerb;
+use ticket::TicketVerb;
 
 use crate::config;
 use crate::output::{line, print};
@@ -111,93 +120,6 @@ enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-enum SilenceVerb {
-    /// Silence alerts matching every matcher, e.g. `alertname=DiskFull instance=~"db-.*"`.
-    Add {
-        #[command(flatten)]
-        actor: Actor,
-        /// Matchers: name=value, name!=value, name=~regex, name!~regex.
-        #[arg(required = true)]
-        matchers: Vec<String>,
-        /// How long, e.g. 2h (from --starts-at or now).
-        #[arg(long)]
-        duration: Option<String>,
-        /// Start (RFC 3339; default now).
-        #[arg(long)]
-        starts_at: Option<String>,
-        /// End (RFC 3339), instead of --duration.
-        #[arg(long)]
-        ends_at: Option<String>,
-        /// Why.
-        #[arg(long)]
-        comment: String,
-    },
-    /// Silences that have not ended.
-    List {
-        #[command(flatten)]
-        actor: Actor,
-    },
-    /// End a silence now.
-    Expire {
-        #[command(flatten)]
-        actor: Actor,
-        /// Silence id.
-        id: i64,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum IntegrationVerb {
-    /// Create an integration; prints its key once.
-    Add {
-        #[command(flatten)]
-        actor: Actor,
-        /// Unique name.
-        name: String,
-        /// alertmanager, grafana, pagerduty, generic or heartbeat.
-        #[arg(long)]
-        kind: String,
-        /// Service its incidents are about.
-        #[arg(long)]
-        service: Option<String>,
-        /// Team its incidents go to.
-        #[arg(long)]
-        team: Option<String>,
-        /// Tier to open incidents at (L1, L2, …).
-        #[arg(long)]
-        tier: Option<String>,
-        /// Expected heartbeat interval, e.g. 5m.
-        #[arg(long)]
-        heartbeat_interval: Option<String>,
-    },
-    /// Every integration (without keys).
-    List {
-        #[command(flatten)]
-        actor: Actor,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum KbVerb {
-    /// Import Markdown files with front matter from DIR (idempotent by file name = slug).
-    Import {
-        #[command(flatten)]
-        actor: Actor,
-        /// Folder of *.md files.
-        dir: PathBuf,
-    },
-    /// Rebuild this node's search index from the database.
-    Reindex,
-    /// Export every article to DIR as <slug>.md.
-    Export {
-        #[command(flatten)]
-        actor: Actor,
-        /// Target folder (created when missing).
-        dir: PathBuf,
-    },
-}
-
-#[derive(Debug, Subcommand)]
 enum SlaVerb {
     /// Recompute clocks from the timelines after a policy or calendar change.
     Repair {
@@ -249,95 +171,6 @@ struct Actor {
     /// Act as this user (login name).
     #[arg(long = "as", env = "TIERDESK_USER", default_value = "admin")]
     user: String,
-}
-
-#[derive(Debug, Subcommand)]
-enum TicketVerb {
-    /// Create a ticket.
-    Create {
-        #[command(flatten)]
-        actor: Actor,
-        /// Title.
-        #[arg(long)]
-        title: String,
-        /// Description.
-        #[arg(long)]
-        description: Option<String>,
-        /// incident or request.
-        #[arg(long)]
-        kind: Option<String>,
-        /// Impact 1 (high) – 3 (low).
-        #[arg(long)]
-        impact: Option<i64>,
-        /// Urgency 1 (high) – 3 (low).
-        #[arg(long)]
-        urgency: Option<i64>,
-        /// Service name.
-        #[arg(long)]
-        service: Option<String>,
-        /// Category name.
-        #[arg(long)]
-        category: Option<String>,
-        /// Requester (agents only).
-        #[arg(long)]
-        requester: Option<String>,
-    },
-    /// List tickets.
-    List {
-        #[command(flatten)]
-        actor: Actor,
-        /// Status, or "open".
-        #[arg(long)]
-        status: Option<String>,
-        /// Tier (L1, L2, L3).
-        #[arg(long)]
-        tier: Option<String>,
-        /// Team name.
-        #[arg(long)]
-        team: Option<String>,
-        /// Sort: created or sla_due.
-        #[arg(long)]
-        sort: Option<String>,
-        /// Page size.
-        #[arg(long, default_value_t = 50)]
-        limit: i64,
-    },
-    /// Show a ticket and its timeline.
-    Show {
-        #[command(flatten)]
-        actor: Actor,
-        /// Ticket key.
-        key: String,
-    },
-    /// Escalate to the next tier (or --to-tier) with a note.
-    Escalate {
-        #[command(flatten)]
-        actor: Actor,
-        /// Ticket key.
-        key: String,
-        /// What was tried.
-        #[arg(long)]
-        note: String,
-        /// Target tier.
-        #[arg(long)]
-        to_tier: Option<String>,
-        /// Target team.
-        #[arg(long)]
-        team: Option<String>,
-    },
-    /// Resolve with a code and note.
-    Resolve {
-        #[command(flatten)]
-        actor: Actor,
-        /// Ticket key.
-        key: String,
-        /// Resolution code (fixed, workaround, no_fault, …).
-        #[arg(long)]
-        code: String,
-        /// What fixed it.
-        #[arg(long)]
-        note: String,
-    },
 }
 
 struct Ctx {
@@ -436,9 +269,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sla {
             verb: SlaVerb::Repair { since },
         } => sla_repair(&ctx, since),
-        Command::Kb { verb } => kb(&ctx, verb),
-        Command::Silence { verb } => silence(&ctx, verb),
-        Command::Integration { verb } => integration(&ctx, verb),
+        Command::Kb { verb } => kb::kb(&ctx, verb),
+        Command::Silence { verb } => alerting::silence(&ctx, verb),
+        Command::Integration { verb } => alerting::integration(&ctx, verb),
         Command::Report {
             actor: a,
             from,
@@ -521,7 +354,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             });
             Ok(())
         }
-        Command::Ticket { verb } => ticket(&ctx, verb),
+        Command::Ticket { verb } => ticket::ticket(&ctx, verb),
     }
 }
 
@@ -544,139 +377,6 @@ fn print_demo(ctx: &Ctx, summary: &demo::DemoSummary) {
             out
         },
     );
-}
-
-fn ticket(ctx: &Ctx, verb: TicketVerb) -> anyhow::Result<()> {
-    let index = if matches!(verb, TicketVerb::Create { .. }) {
-        Index::Node
-    } else {
-        Index::Skip
-    };
-    let app = open_app(ctx, index)?;
-    let show = |v: &tierdesk_app::view::TicketView| {
-        print(ctx.json, v, || {
-            format!(
-                "{} [{} {} {}] {} — team {}, assignee {}, response due {}",
-                v.key,
-                v.priority,
-                v.tier,
-                v.status,
-                v.title,
-                v.team.as_deref().unwrap_or("-"),
-                v.assignee.as_deref().unwrap_or("-"),
-                v.sla.response_due.map_or("-".into(), |d| d.to_rfc3339())
-            )
-        })
-    };
-    match verb {
-        TicketVerb::Create {
-            actor: a,
-            title,
-            description,
-            kind,
-            impact,
-            urgency,
-            service,
-            category,
-            requester,
-        } => {
-            let p = actor(&app, &a)?;
-            let input = CreateTicket {
-                title: Some(title),
-                description,
-                requester,
-                kind,
-                impact,
-                urgency,
-                category,
-                service,
-                channel: None,
-                tags: None,
-            };
-            let created = tickets::create(&app, &p, input, None)?;
-            let v = tickets::get(&app, &p, &created.key)?;
-            show(&v);
-        }
-        TicketVerb::List {
-            actor: a,
-            status,
-            tier,
-            team,
-            sort,
-            limit,
-        } => {
-            let p = actor(&app, &a)?;
-            let q = ListQuery {
-                status,
-                tier,
-                team,
-                sort,
-                limit: Some(limit),
-                ..ListQuery::default()
-            };
-            let page = tickets::list(&app, &p, &q)?;
-            if ctx.json {
-                print(true, &page, String::new);
-            } else {
-                for v in &page.items {
-                    show(v);
-                }
-            }
-        }
-        TicketVerb::Show { actor: a, key } => {
-            let p = actor(&app, &a)?;
-            let v = tickets::get(&app, &p, &key)?;
-            let timeline = tickets::timeline(&app, &p, &key)?;
-            if ctx.json {
-                print(
-                    true,
-                    &serde_json::json!({ "ticket": v, "timeline": timeline }),
-                    String::new,
-                );
-            } else {
-                show(&v);
-                for e in &timeline {
-                    line(&format!(
-                        "  {} {:<8} {}",
-                        e.at.to_rfc3339(),
-                        e.actor,
-                        e.kind
-                    ));
-                }
-            }
-        }
-        TicketVerb::Escalate {
-            actor: a,
-            key,
-            note,
-            to_tier,
-            team,
-        } => {
-            let p = actor(&app, &a)?;
-            let input = TierMoveInput {
-                note: Some(note),
-                to_tier,
-                team: team.map(Ref::Name),
-                articles: None,
-            };
-            show(&tickets::move_tier(&app, &p, &key, input, true, None)?);
-        }
-        TicketVerb::Resolve {
-            actor: a,
-            key,
-            code,
-            note,
-        } => {
-            let p = actor(&app, &a)?;
-            let input = ResolveInput {
-                code: Some(code),
-                note: Some(note),
-                article_id: None,
-            };
-            show(&tickets::resolve(&app, &p, &key, input, None)?);
-        }
-    }
-    Ok(())
 }
 
 fn serve(ctx: &Ctx, demo_data: bool, background_jobs: bool) -> anyhow::Result<()> {
@@ -819,182 +519,5 @@ fn report(
         }
         out.trim_end().to_owned()
     });
-    Ok(())
-}
-
-fn progress_bar(json: bool) -> impl Fn(usize, usize) {
-    move |done, total| {
-        if !json && total > 0 {
-            let width = 30;
-            let filled = done * width / total;
-            eprint!(
-                "\r[{}{}] {done}/{total}",
-                "#".repeat(filled),
-                " ".repeat(width - filled)
-            );
-            if done == total {
-                eprintln!();
-            }
-        }
-    }
-}
-
-fn kb(ctx: &Ctx, verb: KbVerb) -> anyhow::Result<()> {
-    let app = open_app(ctx, Index::Node)?;
-    match verb {
-        KbVerb::Reindex => {
-            let bar = progress_bar(ctx.json);
-            let report = tierdesk_app::search::reindex(&app, &|done, total| {
-                bar(
-                    usize::try_from(done).unwrap_or(usize::MAX),
-                    usize::try_from(total).unwrap_or(usize::MAX),
-                );
-            })?;
-            print(ctx.json, &report, || {
-                format!(
-                    "indexed {} articles in {:.1} s{}",
-                    report.articles,
-                    report.millis as f64 / 1000.0,
-                    report
-                        .bytes
-                        .map(|b| format!(", {:.1} MB on disk", b as f64 / 1e6))
-                        .unwrap_or_default()
-                )
-            });
-            Ok(())
-        }
-        KbVerb::Import { actor: a, dir } => {
-            let p = actor(&app, &a)?;
-            let report = tierdesk_app::kb_io::import(&app, &p, &dir, &progress_bar(ctx.json))?;
-            print(ctx.json, &report, || {
-                let mut out = format!(
-                    "created {}, updated {}, unchanged {}, failed {}",
-                    report.created.len(),
-                    report.updated.len(),
-                    report.unchanged.len(),
-                    report.failed.len()
-                );
-                for (file, why) in &report.failed {
-                    out.push_str(&format!("\n  {file}: {why}"));
-                }
-                out
-            });
-            if !report.failed.is_empty() {
-                anyhow::bail!(
-                    "{} file(s) were not imported (named above); the rest were",
-                    report.failed.len()
-                );
-            }
-            Ok(())
-        }
-        KbVerb::Export { actor: a, dir } => {
-            let p = actor(&app, &a)?;
-            let n = tierdesk_app::kb_io::export(&app, &p, &dir, &progress_bar(ctx.json))?;
-            print(ctx.json, &serde_json::json!({ "exported": n }), || {
-                format!("exported {n} articles to {}", dir.display())
-            });
-            Ok(())
-        }
-    }
-}
-
-fn silence(ctx: &Ctx, verb: SilenceVerb) -> anyhow::Result<()> {
-    use tierdesk_app::intake::silences;
-    let app = open(ctx)?;
-    match verb {
-        SilenceVerb::Add {
-            actor: a,
-            matchers,
-            duration,
-            starts_at,
-            ends_at,
-            comment,
-        } => {
-            let p = actor(&app, &a)?;
-            let s = silences::create(
-                &app,
-                &p,
-                silences::SilenceInput {
-                    matchers: Some(matchers),
-                    starts_at,
-                    ends_at,
-                    duration,
-                    comment: Some(comment),
-                },
-            )?;
-            print(ctx.json, &s, || {
-                format!("silence {} until {}", s.id, s.ends_at.to_rfc3339())
-            });
-        }
-        SilenceVerb::List { actor: a } => {
-            let p = actor(&app, &a)?;
-            let list = silences::list(&app, &p, false)?;
-            print(ctx.json, &list, || {
-                list.iter()
-                    .map(|s| {
-                        format!(
-                            "{}\t{} → {}\t{}\t{}",
-                            s.id,
-                            s.starts_at.to_rfc3339(),
-                            s.ends_at.to_rfc3339(),
-                            s.matchers,
-                            s.comment
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            });
-        }
-        SilenceVerb::Expire { actor: a, id } => {
-            let p = actor(&app, &a)?;
-            silences::expire(&app, &p, id)?;
-            print(ctx.json, &serde_json::json!({"expired": id}), || {
-                format!("silence {id} ended")
-            });
-        }
-    }
-    Ok(())
-}
-
-fn integration(ctx: &Ctx, verb: IntegrationVerb) -> anyhow::Result<()> {
-    use tierdesk_app::intake::integrations;
-    let app = open(ctx)?;
-    match verb {
-        IntegrationVerb::Add {
-            actor: a,
-            name,
-            kind,
-            service,
-            team,
-            tier,
-            heartbeat_interval,
-        } => {
-            let p = actor(&app, &a)?;
-            let v = integrations::create(
-                &app,
-                &p,
-                integrations::IntegrationInput {
-                    name: Some(name),
-                    kind: Some(kind),
-                    service,
-                    team,
-                    tier,
-                    heartbeat_interval,
-                    ..Default::default()
-                },
-            )?;
-            print(ctx.json, &v, || v.key.clone().unwrap_or_default());
-        }
-        IntegrationVerb::List { actor: a } => {
-            let p = actor(&app, &a)?;
-            let list = integrations::list(&app, &p)?;
-            print(ctx.json, &list, || {
-                list.iter()
-                    .map(|i| format!("{}\t{}", i.integration.name, i.integration.kind))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            });
-        }
-    }
     Ok(())
 }
