@@ -54,14 +54,39 @@ where
             map.insert("by_agent".into(), p.is_agent().into());
         }
         let cfg = cache.get(repo)?;
-        let fact = fact_for(&t, kind, now, p.is_agent(), public, None);
-        refresh(repo, &cfg, &mut t, Some(fact))?;
-        repo.update_ticket(&t, before.version)?;
-        let event = NewEvent::change(kind, public, &before, &t, extra);
-        repo.append_event(t.id, now, Some(p.id), &event)?;
-        webhooks::fan_out(repo, &cfg.webhooks, &t, kind.as_str(), &event.data, now)?;
+        let actor = (Some(p.id), p.is_agent());
+        record_change(
+            repo,
+            &cfg,
+            &before,
+            &mut t,
+            (kind, public, extra),
+            actor,
+            now,
+        )?;
         Ok(Names::new(repo)?.view(repo, &t)?)
     })
+}
+
+/// The bookkeeping of every change: recompute the SLA clocks with this event, save the ticket
+/// against the version it was read at, append the event, queue it for webhook subscribers.
+/// `actor` is the user (none for the system) and whether they act as an agent.
+fn record_change(
+    repo: &mut Repo<'_>,
+    cfg: &crate::sla::SlaConfig,
+    before: &Ticket,
+    t: &mut Ticket,
+    (kind, public, extra): Change,
+    actor: (Option<i64>, bool),
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let fact = fact_for(t, kind, now, actor.1, public, None);
+    refresh(repo, cfg, t, Some(fact))?;
+    repo.update_ticket(t, before.version)?;
+    let event = NewEvent::change(kind, public, before, t, extra);
+    repo.append_event(t.id, now, actor.0, &event)?;
+    webhooks::fan_out(repo, &cfg.webhooks, t, kind.as_str(), &event.data, now)?;
+    Ok(())
 }
 
 /// Applies a change made by the system (no user: monitoring intake, heartbeats) to ticket `id`
@@ -80,13 +105,8 @@ where
         .ticket_by_id(id, true)?
         .ok_or_else(|| AppError::NotFound(format!("ticket {id}")))?;
     let before = t.clone();
-    let (kind, public, extra) = op(&mut t)?;
-    let fact = fact_for(&t, kind, now, false, public, None);
-    refresh(repo, cfg, &mut t, Some(fact))?;
-    repo.update_ticket(&t, before.version)?;
-    let event = NewEvent::change(kind, public, &before, &t, extra);
-    repo.append_event(t.id, now, None, &event)?;
-    webhooks::fan_out(repo, &cfg.webhooks, &t, kind.as_str(), &event.data, now)?;
+    let change = op(&mut t)?;
+    record_change(repo, cfg, &before, &mut t, change, (None, false), now)?;
     Ok(t)
 }
 
